@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libublk: userspace block devices on the Linux ublk driver.
+ *
+ * The library is meant to be embedded in an existing storage backend. It
+ * never creates threads and never forks: the caller sets every queue up in
+ * the thread that will serve it. It prints nothing.
+ *
+ * Error convention, everywhere: functions returning int return 0 (or a
+ * count) on success and a negative errno on failure.
+ *
+ * Two layers:
+ *  - the control plane (struct ublk_ctrl): synchronous admin commands on
+ *    /dev/ublk-control: add, set parameters, start, stop, delete, list;
+ *  - the data plane (struct ublk_dev, struct ublk_queue): per-queue
+ *    io_uring rings that receive IO descriptors from the kernel and send
+ *    completions back.
+ */
+#ifndef UBLK_UBLK_H
+#define UBLK_UBLK_H
+
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UBLK_VERSION_MAJOR 0
+#define UBLK_VERSION_MINOR 1
+
+struct io_uring_sqe;
+struct io_uring_cqe;
+
+/* ---------------------------------------------------------------------- */
+/* Driver features (bit numbers and values are those of the kernel).      */
+/* ---------------------------------------------------------------------- */
+#define UBLK_FEAT_ZERO_COPY (1ULL << 0)
+#define UBLK_FEAT_URING_CMD_COMP_IN_TASK (1ULL << 1)
+#define UBLK_FEAT_NEED_GET_DATA (1ULL << 2)
+#define UBLK_FEAT_USER_RECOVERY (1ULL << 3)
+#define UBLK_FEAT_USER_RECOVERY_REISSUE (1ULL << 4)
+#define UBLK_FEAT_UNPRIVILEGED_DEV (1ULL << 5)
+#define UBLK_FEAT_CMD_IOCTL_ENCODE (1ULL << 6)
+#define UBLK_FEAT_USER_COPY (1ULL << 7)
+#define UBLK_FEAT_ZONED (1ULL << 8)
+#define UBLK_FEAT_USER_RECOVERY_FAIL_IO (1ULL << 9)
+
+/*
+ * Name of feature bit @bit ("USER_COPY", ...), or NULL for a bit this
+ * library does not know by name.
+ */
+const char *ublk_feature_name(unsigned int bit);
+
+/* ---------------------------------------------------------------------- */
+/* Devices as the kernel sees them.                                       */
+/* ---------------------------------------------------------------------- */
+enum ublk_dev_state {
+	UBLK_STATE_DEAD = 0,     /* added or stopped: no block device */
+	UBLK_STATE_LIVE = 1,     /* started: /dev/ublkbN serves IO */
+	UBLK_STATE_QUIESCED = 2, /* daemon gone, waiting for recovery */
+	UBLK_STATE_FAIL_IO = 3,  /* daemon gone, IO fails until recovery */
+};
+
+/* Name of a device state ("LIVE", ...); "UNKNOWN" for other values. */
+const char *ublk_state_name(unsigned int state);
+
+/* Limits of the kernel driver. */
+#define UBLK_MAX_QUEUES 4096
+#define UBLK_MAX_DEPTH 4096
+#define UBLK_MAX_IO_BYTES (32U << 20)
+#define UBLK_DEFAULT_IO_BYTES (512U << 10)
+
+/* What a new device is made of. */
+struct ublk_dev_config {
+	int32_t id;            /* device id, or -1 for the kernel to choose */
+	uint16_t nr_queues;    /* 1 .. UBLK_MAX_QUEUES */
+	uint16_t queue_depth;  /* 1 .. UBLK_MAX_DEPTH */
+	uint32_t max_io_bytes; /* largest request; 0: UBLK_DEFAULT_IO_BYTES */
+	uint64_t flags;        /* UBLK_FEAT_* requested */
+};
+
+/* A device as reported by the kernel. */
+struct ublk_dev_info {
+	uint32_t id;
+	uint16_t nr_queues;
+	uint16_t queue_depth;
+	uint32_t max_io_bytes;
+	uint16_t state;     /* enum ublk_dev_state */
+	int32_t daemon_pid; /* process serving the queues, -1 if none */
+	uint64_t flags;     /* UBLK_FEAT_* granted by the driver */
+	uint32_t owner_uid;
+	uint32_t owner_gid;
+};
+
+/* Block device parameters. */
+struct ublk_dev_params {
+	uint64_t size;                /* bytes; a multiple of 512 */
+	uint8_t logical_block_shift;  /* 9 .. 12; 0: 9 */
+	uint8_t physical_block_shift; /* 0: logical_block_shift */
+	uint8_t io_min_shift;         /* 0: logical_block_shift */
+	uint8_t io_opt_shift;         /* 0: logical_block_shift */
+	uint32_t max_sectors;         /* per request; 0: max_io_bytes / 512 */
+	bool read_only;
+	bool rotational;
+	bool volatile_cache; /* the backend has a write cache: send FLUSH */
+	bool fua;            /* the backend honours FUA writes */
+
+	bool discard; /* DISCARD and WRITE_ZEROES are supported */
+	uint32_t discard_alignment;
+	uint32_t discard_granularity;
+	uint32_t max_discard_sectors;
+	uint32_t max_write_zeroes_sectors;
+	uint16_t max_discard_segments;
+
+	/* Filled in by ublk_ctrl_get_params() only. */
+	uint32_t char_major, char_minor;
+	uint32_t disk_major, disk_minor;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Control plane                                                          */
+/* ---------------------------------------------------------------------- */
+struct ublk_ctrl;
+
+/*
+ * Open /dev/ublk-control. One handle serves any number of devices; calls
+ * on it are serialized internally, so it may be shared by threads.
+ */
+int ublk_ctrl_open(struct ublk_ctrl **ctrlp);
+
+/* Close a control handle. Devices stay as they are. */
+void ublk_ctrl_close(struct ublk_ctrl *ctrl);
+
+/*
+ * Bound every later command on @ctrl to @timeout_ms (default 10000). A
+ * command that does not finish in time is cancelled and fails with
+ * -ETIMEDOUT.
+ */
+void ublk_ctrl_set_timeout(struct ublk_ctrl *ctrl, unsigned int timeout_ms);
+
+/* The driver's feature bits (UBLK_FEAT_*); -EOPNOTSUPP before Linux 6.5. */
+int ublk_ctrl_get_features(struct ublk_ctrl *ctrl, uint64_t *features);
+
+/*
+ * Add a device. Feature flags the driver does not have are dropped; the
+ * flags granted are in @info->flags. Returns the new device id (>= 0).
+ * -EEXIST: the id is in use; -EINVAL: a value out of range.
+ */
+int ublk_ctrl_add(struct ublk_ctrl *ctrl, const struct ublk_dev_config *cfg,
+		  struct ublk_dev_info *info);
+
+/*
+ * Delete device @id. Waits (bounded by the control timeout) until the
+ * kernel has released it, which needs every /dev/ublkcN reference closed.
+ * -ENOENT: no such device.
+ */
+int ublk_ctrl_del(struct ublk_ctrl *ctrl, uint32_t id);
+
+/*
+ * Start device @id: the kernel creates /dev/ublkbN. Every queue must be
+ * set up (ublk_queue_init()) and served already: the kernel reads the
+ * partition table before this returns, so call it from a thread that does
+ * not serve a queue. @daemon_pid is the process serving the queues.
+ */
+int ublk_ctrl_start(struct ublk_ctrl *ctrl, uint32_t id, pid_t daemon_pid);
+
+/*
+ * Stop device @id: the block device goes away and every queue's serving
+ * loop ends once its requests are done.
+ */
+int ublk_ctrl_stop(struct ublk_ctrl *ctrl, uint32_t id);
+
+/* Read what the kernel knows of device @id. -ENOENT: no such device. */
+int ublk_ctrl_get_info(struct ublk_ctrl *ctrl, uint32_t id,
+		       struct ublk_dev_info *info);
+
+/* Set the block device parameters of device @id (before it is started). */
+int ublk_ctrl_set_params(struct ublk_ctrl *ctrl, uint32_t id,
+			 const struct ublk_dev_params *params);
+
+/* Read the parameters of device @id, as the kernel accepted them. */
+int ublk_ctrl_get_params(struct ublk_ctrl *ctrl, uint32_t id,
+			 struct ublk_dev_params *params);
+
+/* The CPUs the kernel maps onto queue @q_id of device @id. */
+int ublk_ctrl_get_affinity(struct ublk_ctrl *ctrl, uint32_t id, uint16_t q_id,
+			   cpu_set_t *cpus);
+
+/*
+ * List the ids of existing devices, ascending, into @ids (room for @max).
+ * Returns how many devices exist, which may be more than @max.
+ */
+int ublk_ctrl_list(struct ublk_ctrl *ctrl, uint32_t *ids, unsigned int max);
+
+/* ---------------------------------------------------------------------- */
+/* Data plane                                                             */
+/* ---------------------------------------------------------------------- */
+struct ublk_dev;
+struct ublk_queue;
+
+/* Request operations (values are the kernel's). */
+enum ublk_op {
+	UBLK_OP_READ = 0,
+	UBLK_OP_WRITE = 1,
+	UBLK_OP_FLUSH = 2,
+	UBLK_OP_DISCARD = 3,
+	UBLK_OP_WRITE_SAME = 4,
+	UBLK_OP_WRITE_ZEROES = 5,
+};
+
+/* Request flags (values are the kernel's). */
+#define UBLK_IO_FLAG_FAILFAST_DEV (1U << 8)
+#define UBLK_IO_FLAG_FAILFAST_TRANSPORT (1U << 9)
+#define UBLK_IO_FLAG_FAILFAST_DRIVER (1U << 10)
+#define UBLK_IO_FLAG_META (1U << 11)
+#define UBLK_IO_FLAG_FUA (1U << 13)
+#define UBLK_IO_FLAG_NOUNMAP (1U << 15)
+#define UBLK_IO_FLAG_SWAP (1U << 16)
+
+/* One request handed to the backend. */
+struct ublk_io {
+	uint16_t tag;        /* slot of the request in its queue */
+	uint8_t op;          /* enum ublk_op */
+	uint32_t flags;      /* UBLK_IO_FLAG_* */
+	uint64_t sector;     /* first 512-byte sector */
+	uint32_t nr_sectors; /* length in 512-byte sectors */
+	void *buf;           /* data: written data for WRITE, to fill for READ */
+};
+
+/* What a queue calls back into the backend. Called on the queue's thread. */
+struct ublk_queue_ops {
+	/*
+	 * A new request. The backend completes it with ublk_complete(), now
+	 * or later. Required.
+	 */
+	void (*handle_io)(struct ublk_queue *q, const struct ublk_io *io,
+			  void *data);
+	/*
+	 * Completion of an SQE the backend submitted with
+	 * ublk_queue_get_sqe(). Required only by backends that submit.
+	 */
+	void (*handle_cqe)(struct ublk_queue *q, const struct io_uring_cqe *cqe,
+			   void *data);
+};
+
+/*
+ * Open the data plane of device @id (its /dev/ublkcN). The device must
+ * exist; ublk_dev_open() waits (bounded) for its node to appear.
+ */
+int ublk_dev_open(struct ublk_ctrl *ctrl, uint32_t id, struct ublk_dev **devp);
+
+/* Close a device's data plane. Every queue must be deinitialized first. */
+void ublk_dev_close(struct ublk_dev *dev);
+
+/* The device's info as read when it was opened. */
+const struct ublk_dev_info *ublk_dev_get_info(const struct ublk_dev *dev);
+
+/*
+ * Set queue @q_id up, in the calling thread, which is from then on the
+ * only thread allowed to serve it: map its descriptors, create its
+ * io_uring, and submit a FETCH for every tag. @data is passed to @ops.
+ */
+int ublk_queue_init(struct ublk_dev *dev, uint16_t q_id,
+		    const struct ublk_queue_ops *ops, void *data,
+		    struct ublk_queue **qp);
+
+/*
+ * Tear a queue down. Call it once the queue is done (ublk_queue_serve()
+ * returned), or to abandon a queue that never served.
+ */
+void ublk_queue_deinit(struct ublk_queue *q);
+
+/*
+ * Serve the queue until the device is stopped and every request is done.
+ * Returns 0 then, or a negative errno if the ring fails.
+ */
+int ublk_queue_serve(struct ublk_queue *q);
+
+#define UBLK_PROCESS_WAIT (1U << 0) /* block until there is something */
+
+/*
+ * Submit what is pending, then handle every completion that is ready,
+ * calling back into the backend. Without UBLK_PROCESS_WAIT it never
+ * blocks. Returns the number of completions handled.
+ */
+int ublk_queue_process(struct ublk_queue *q, unsigned int flags);
+
+/* True once the device is stopped and the queue has nothing in flight. */
+bool ublk_queue_done(const struct ublk_queue *q);
+
+/*
+ * Complete request @tag with @result: the number of bytes transferred, or
+ * a negative errno to fail it. Call it on the queue's thread.
+ */
+int ublk_complete(struct ublk_queue *q, uint16_t tag, int32_t result);
+
+/*
+ * An SQE on the queue's own ring, for the backend's IO; NULL if none can
+ * be had. Its completion goes to ops->handle_cqe. Bit 63 of user_data is
+ * reserved for the library and must be left clear.
+ */
+struct io_uring_sqe *ublk_queue_get_sqe(struct ublk_queue *q);
+
+/* The queue's id, its device, and the @data given to ublk_queue_init(). */
+uint16_t ublk_queue_id(const struct ublk_queue *q);
+struct ublk_dev *ublk_queue_dev(const struct ublk_queue *q);
+void *ublk_queue_data(const struct ublk_queue *q);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UBLK_UBLK_H */

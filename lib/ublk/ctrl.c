@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control plane: synchronous commands on /dev/ublk-control, carried by
+ * a small SQE128 ring (the driver refuses control commands on 64-byte SQEs).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define CTRL_DEV "/dev/ublk-control"
+#define CTRL_RING_DEPTH 4
+#define CTRL_DEFAULT_TIMEOUT_MS 10000
+/* How long a cancelled command may take to report back before the ring is dropped. */
+#define CTRL_CANCEL_GRACE_MS 1000
+#define CTRL_UDATA 1
+#define CTRL_UDATA_CANCEL 2
+
+static int ctrl_ring_setup(struct ublk_ctrl *ctrl)
+{
+	int ret;
+
+	if (ctrl->ring_ok)
+		return 0;
+	ret = io_uring_queue_init(CTRL_RING_DEPTH, &ctrl->ring, IORING_SETUP_SQE128);
+	if (ret < 0)
+		return ret;
+	ctrl->ring_ok = true;
+	return 0;
+}
+
+/* A command stuck in the kernel: drop the ring, which cancels it for good. */
+static void ctrl_ring_drop(struct ublk_ctrl *ctrl)
+{
+	io_uring_queue_exit(&ctrl->ring);
+	ctrl->ring_ok = false;
+}
+
+static void ms_to_ts(unsigned int ms, struct __kernel_timespec *ts)
+{
+	ts->tv_sec = ms / 1000;
+	ts->tv_nsec = (long long)(ms % 1000) * 1000000;
+}
+
+/* Wait for the CQE of user_data @udata; other CQEs (a cancel's) are dropped. */
+static int ctrl_wait(struct ublk_ctrl *ctrl, uint64_t udata, unsigned int ms,
+		     int *res)
+{
+	struct __kernel_timespec ts;
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	for (;;) {
+		ms_to_ts(ms, &ts);
+		ret = io_uring_wait_cqe_timeout(&ctrl->ring, &cqe, &ts);
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0)
+			return ret == -ETIME ? -ETIMEDOUT : ret;
+		if (cqe->user_data == udata) {
+			*res = cqe->res;
+			io_uring_cqe_seen(&ctrl->ring, cqe);
+			return 0;
+		}
+		io_uring_cqe_seen(&ctrl->ring, cqe);
+	}
+}
+
+static int ctrl_submit_and_wait(struct ublk_ctrl *ctrl, unsigned int op,
+				const struct ublksrv_ctrl_cmd *cmd)
+{
+	struct io_uring_sqe *sqe;
+	int ret, res;
+
+	ret = ctrl_ring_setup(ctrl);
+	if (ret < 0)
+		return ret;
+
+	sqe = io_uring_get_sqe(&ctrl->ring);
+	if (!sqe)
+		return -EBUSY;
+	/* liburing 2.3 has no uring_cmd helper: fill the SQE by hand. */
+	memset(sqe, 0, 2 * sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = ctrl->fd;
+	sqe->cmd_op = op;
+	sqe->user_data = CTRL_UDATA;
+	memcpy(sqe->cmd, cmd, sizeof(*cmd));
+
+	ret = io_uring_submit(&ctrl->ring);
+	if (ret < 0)
+		return ret;
+	if (ret != 1)
+		return -EIO;
+
+	ret = ctrl_wait(ctrl, CTRL_UDATA, ctrl->timeout_ms, &res);
+	if (ret == 0)
+		return res;
+	if (ret != -ETIMEDOUT) {
+		ctrl_ring_drop(ctrl);
+		return ret;
+	}
+
+	/* Timed out: cancel the command, then drop the ring either way. */
+	sqe = io_uring_get_sqe(&ctrl->ring);
+	if (sqe) {
+		memset(sqe, 0, 2 * sizeof(*sqe));
+		io_uring_prep_cancel64(sqe, CTRL_UDATA, 0);
+		sqe->user_data = CTRL_UDATA_CANCEL;
+		if (io_uring_submit(&ctrl->ring) == 1)
+			ctrl_wait(ctrl, CTRL_UDATA, CTRL_CANCEL_GRACE_MS, &res);
+	}
+	ctrl_ring_drop(ctrl);
+	return -ETIMEDOUT;
+}
+
+int ublk_ctrl_cmd(struct ublk_ctrl *ctrl, unsigned int op,
+		  struct ublksrv_ctrl_cmd *cmd)
+{
+	int ret;
+
+	pthread_mutex_lock(&ctrl->lock);
+	ret = ctrl_submit_and_wait(ctrl, op, cmd);
+	pthread_mutex_unlock(&ctrl->lock);
+	return ret;
+}
+
+UBLK_EXPORT int ublk_ctrl_open(struct ublk_ctrl **ctrlp)
+{
+	struct ublk_ctrl *ctrl;
+	int ret;
+
+	ctrl = calloc(1, sizeof(*ctrl));
+	if (!ctrl)
+		return -ENOMEM;
+	ctrl->timeout_ms = CTRL_DEFAULT_TIMEOUT_MS;
+	pthread_mutex_init(&ctrl->lock, NULL);
+	ctrl->fd = open(CTRL_DEV, O_RDWR | O_CLOEXEC);
+	if (ctrl->fd < 0) {
+		ret = -errno;
+		goto err;
+	}
+	ret = ctrl_ring_setup(ctrl);
+	if (ret < 0)
+		goto err_close;
+	*ctrlp = ctrl;
+	return 0;
+
+err_close:
+	close(ctrl->fd);
+err:
+	pthread_mutex_destroy(&ctrl->lock);
+	free(ctrl);
+	return ret;
+}
+
+UBLK_EXPORT void ublk_ctrl_close(struct ublk_ctrl *ctrl)
+{
+	if (!ctrl)
+		return;
+	if (ctrl->ring_ok)
+		io_uring_queue_exit(&ctrl->ring);
+	close(ctrl->fd);
+	pthread_mutex_destroy(&ctrl->lock);
+	free(ctrl);
+}
+
+UBLK_EXPORT void ublk_ctrl_set_timeout(struct ublk_ctrl *ctrl,
+				       unsigned int timeout_ms)
+{
+	ctrl->timeout_ms = timeout_ms ? timeout_ms : 1;
+}
+
+UBLK_EXPORT int ublk_ctrl_get_features(struct ublk_ctrl *ctrl,
+				       uint64_t *features)
+{
+	uint64_t feat = 0;
+	struct ublksrv_ctrl_cmd cmd = {
+		.dev_id = (uint32_t)-1,
+		.queue_id = (uint16_t)-1,
+		.addr = (uintptr_t)&feat,
+		.len = sizeof(feat),
+	};
+	int ret;
+
+	ret = ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_FEATURES, &cmd);
+	if (ret == -EINVAL || ret == -ENOTTY)
+		return -EOPNOTSUPP;
+	if (ret < 0)
+		return ret;
+	*features = feat;
+	return 0;
+}
+
+static void info_from_kernel(struct ublk_dev_info *info,
+			     const struct ublksrv_ctrl_dev_info *k)
+{
+	memset(info, 0, sizeof(*info));
+	info->id = k->dev_id;
+	info->nr_queues = k->nr_hw_queues;
+	info->queue_depth = k->queue_depth;
+	info->max_io_bytes = k->max_io_buf_bytes;
+	info->state = k->state;
+	info->daemon_pid = k->ublksrv_pid;
+	info->flags = k->flags;
+	info->owner_uid = k->owner_uid;
+	info->owner_gid = k->owner_gid;
+}
+
+UBLK_EXPORT int ublk_ctrl_add(struct ublk_ctrl *ctrl,
+			      const struct ublk_dev_config *cfg,
+			      struct ublk_dev_info *info)
+{
+	uint32_t id = cfg->id < 0 ? (uint32_t)-1 : (uint32_t)cfg->id;
+	struct ublksrv_ctrl_dev_info k = {
+		.nr_hw_queues = cfg->nr_queues,
+		.queue_depth = cfg->queue_depth,
+		.max_io_buf_bytes = cfg->max_io_bytes ? cfg->max_io_bytes
+						      : UBLK_DEFAULT_IO_BYTES,
+		.dev_id = id,
+		.ublksrv_pid = -1,
+		.flags = cfg->flags,
+	};
+	struct ublksrv_ctrl_cmd cmd = {
+		.dev_id = id,
+		.queue_id = (uint16_t)-1,
+		.addr = (uintptr_t)&k,
+		.len = sizeof(k),
+	};
+	int ret;
+
+	if (!cfg->nr_queues || cfg->nr_queues > UBLK_MAX_QUEUES ||
+	    !cfg->queue_depth || cfg->queue_depth > UBLK_MAX_DEPTH ||
+	    k.max_io_buf_bytes > UBLK_MAX_IO_BYTES ||
+	    k.max_io_buf_bytes < (uint32_t)sysconf(_SC_PAGESIZE))
+		return -EINVAL;
+
+	ret = ublk_ctrl_cmd(ctrl, UBLK_U_CMD_ADD_DEV, &cmd);
+	if (ret < 0)
+		return ret;
+	if (info)
+		info_from_kernel(info, &k);
+	return (int)k.dev_id;
+}
+
+static int ctrl_simple(struct ublk_ctrl *ctrl, unsigned int op, uint32_t id,
+		       uint64_t data)
+{
+	struct ublksrv_ctrl_cmd cmd = {
+		.dev_id = id,
+		.queue_id = (uint16_t)-1,
+		.data[0] = data,
+	};
+
+	return ublk_ctrl_cmd(ctrl, op, &cmd);
+}
+
+UBLK_EXPORT int ublk_ctrl_del(struct ublk_ctrl *ctrl, uint32_t id)
+{
+	return ctrl_simple(ctrl, UBLK_U_CMD_DEL_DEV, id, 0);
+}
+
+UBLK_EXPORT int ublk_ctrl_start(struct ublk_ctrl *ctrl, uint32_t id,
+				pid_t daemon_pid)
+{
+	if (daemon_pid <= 0)
+		return -EINVAL;
+	return ctrl_simple(ctrl, UBLK_U_CMD_START_DEV, id, (uint64_t)daemon_pid);
+}
+
+UBLK_EXPORT int ublk_ctrl_stop(struct ublk_ctrl *ctrl, uint32_t id)
+{
+	return ctrl_simple(ctrl, UBLK_U_CMD_STOP_DEV, id, 0);
+}
+
+UBLK_EXPORT int ublk_ctrl_get_info(struct ublk_ctrl *ctrl, uint32_t id,
+				   struct ublk_dev_info *info)
+{
+	struct ublksrv_ctrl_dev_info k = { 0 };
+	struct ublksrv_ctrl_cmd cmd = {
+		.dev_id = id,
+		.queue_id = (uint16_t)-1,
+		.addr = (uintptr_t)&k,
+		.len = sizeof(k),
+	};
+	int ret;
+
+	ret = ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_DEV_INFO, &cmd);
+	if (ret < 0)
+		return ret;
+	info_from_kernel(info, &k);
+	return 0;
+}
+
+UBLK_EXPORT int ublk_ctrl_set_params(struct ublk_ctrl *ctrl, uint32_t id,
+				     const struct ublk_dev_params *p)
+{
+	uint8_t lbs = p->logical_block_shift ? p->logical_block_shift : 9;
+	struct ublk_params k = {
+		.len = sizeof(k),
+		.types = UBLK_PARAM_TYPE_BASIC,
+	};
+	struct ublksrv_ctrl_cmd cmd = {
+		.dev_id = id,
+		.queue_id = (uint16_t)-1,
+		.addr = (uintptr_t)&k,
+		.len = sizeof(k),
+	};
+	struct ublk_dev_info info;
+	int ret;
+
+	if (lbs < 9 || lbs > 12 || p->size % 512 || !p->size ||
+	    (p->physical_block_shift && p->physical_block_shift < lbs))
+		return -EINVAL;
+
+	ret = ublk_ctrl_get_info(ctrl, id, &info);
+	if (ret < 0)
+		return ret;
+
+	k.basic.logical_bs_shift = lbs;
+	k.basic.physical_bs_shift = p->physical_block_shift ? p->physical_block_shift : lbs;
+	k.basic.io_min_shift = p->io_min_shift ? p->io_min_shift : lbs;
+	k.basic.io_opt_shift = p->io_opt_shift ? p->io_opt_shift : lbs;
+	k.basic.max_sectors = p->max_sectors ? p->max_sectors : info.max_io_bytes >> 9;
+	if (k.basic.max_sectors > info.max_io_bytes >> 9)
+		return -EINVAL;
+	k.basic.dev_sectors = p->size >> 9;
+	k.basic.attrs = (p->read_only ? UBLK_ATTR_READ_ONLY : 0) |
+			(p->rotational ? UBLK_ATTR_ROTATIONAL : 0) |
+			(p->volatile_cache ? UBLK_ATTR_VOLATILE_CACHE : 0) |
+			(p->fua ? UBLK_ATTR_FUA : 0);
+	if (p->discard) {
+		k.types |= UBLK_PARAM_TYPE_DISCARD;
+		k.discard.discard_alignment = p->discard_alignment;
+		k.discard.discard_granularity = p->discard_granularity ? p->discard_granularity : 1U << lbs;
+		k.discard.max_discard_sectors = p->max_discard_sectors ? p->max_discard_sectors : UINT32_MAX >> 9;
+		k.discard.max_write_zeroes_sectors = p->max_write_zeroes_sectors ? p->max_write_zeroes_sectors : UINT32_MAX >> 9;
+		k.discard.max_discard_segments = p->max_discard_segments ? p->max_discard_segments : 1;
+	}
+	return ublk_ctrl_cmd(ctrl, UBLK_U_CMD_SET_PARAMS, &cmd);
+}
+
+UBLK_EXPORT int ublk_ctrl_get_params(struct ublk_ctrl *ctrl, uint32_t id,
+				     struct ublk_dev_params *p)
+{
+	struct ublk_params k = { .len = sizeof(k) };
+	struct ublksrv_ctrl_cmd cmd = {
+		.dev_id = id,
+		.queue_id = (uint16_t)-1,
+		.addr = (uintptr_t)&k,
+		.len = sizeof(k),
+	};
+	int ret;
+
+	ret = ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_PARAMS, &cmd);
+	if (ret < 0)
+		return ret;
+	memset(p, 0, sizeof(*p));
+	if (k.types & UBLK_PARAM_TYPE_BASIC) {
+		p->size = k.basic.dev_sectors << 9;
+		p->logical_block_shift = k.basic.logical_bs_shift;
+		p->physical_block_shift = k.basic.physical_bs_shift;
+		p->io_min_shift = k.basic.io_min_shift;
+		p->io_opt_shift = k.basic.io_opt_shift;
+		p->max_sectors = k.basic.max_sectors;
+		p->read_only = k.basic.attrs & UBLK_ATTR_READ_ONLY;
+		p->rotational = k.basic.attrs & UBLK_ATTR_ROTATIONAL;
+		p->volatile_cache = k.basic.attrs & UBLK_ATTR_VOLATILE_CACHE;
+		p->fua = k.basic.attrs & UBLK_ATTR_FUA;
+	}
+	if (k.types & UBLK_PARAM_TYPE_DISCARD) {
+		p->discard = true;
+		p->discard_alignment = k.discard.discard_alignment;
+		p->discard_granularity = k.discard.discard_granularity;
+		p->max_discard_sectors = k.discard.max_discard_sectors;
+		p->max_write_zeroes_sectors = k.discard.max_write_zeroes_sectors;
+		p->max_discard_segments = k.discard.max_discard_segments;
+	}
+	if (k.types & UBLK_PARAM_TYPE_DEVT) {
+		p->char_major = k.devt.char_major;
+		p->char_minor = k.devt.char_minor;
+		p->disk_major = k.devt.disk_major;
+		p->disk_minor = k.devt.disk_minor;
+	}
+	return 0;
+}
+
+UBLK_EXPORT int ublk_ctrl_get_affinity(struct ublk_ctrl *ctrl, uint32_t id,
+				       uint16_t q_id, cpu_set_t *cpus)
+{
+	struct ublksrv_ctrl_cmd cmd = {
+		.dev_id = id,
+		.queue_id = (uint16_t)-1,
+		.addr = (uintptr_t)cpus,
+		.len = sizeof(*cpus),
+		.data[0] = q_id,
+	};
+
+	CPU_ZERO(cpus);
+	return ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_QUEUE_AFFINITY, &cmd);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Device ids from the names of a directory's "ublkcN" entries. */
+static int list_dir(const char *path, uint32_t *ids, unsigned int max)
+{
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *dir;
+
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		char *end;
+		unsigned long id;
+
+		if (strncmp(de->d_name, "ublkc", 5) || !de->d_name[5])
+			continue;
+		id = strtoul(de->d_name + 5, &end, 10);
+		if (*end || id > UINT32_MAX)
+			continue;
+		if (n < max)
+			ids[n] = (uint32_t)id;
+		n++;
+	}
+	closedir(dir);
+	qsort(ids, n < max ? n : max, sizeof(*ids), cmp_u32);
+	return (int)n;
+}
+
+UBLK_EXPORT int ublk_ctrl_list(struct ublk_ctrl *ctrl, uint32_t *ids,
+			       unsigned int max)
+{
+	int ret;
+
+	(void)ctrl;
+	/* Every device has a char device; sysfs lists it even without devtmpfs. */
+	ret = list_dir("/sys/class/ublk-char", ids, max);
+	if (ret == -ENOENT)
+		ret = list_dir("/dev", ids, max);
+	return ret;
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+/* A device's data plane handle: its info and its /dev/ublkcN. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* devtmpfs creates the node at ADD_DEV; udev may still be fixing it up. */
+#define CDEV_WAIT_MS 3000
+#define CDEV_POLL_MS 10
+
+static int open_cdev(uint32_t id)
+{
+	const struct timespec step = { 0, CDEV_POLL_MS * 1000000L };
+	char path[32];
+	int waited, fd;
+
+	snprintf(path, sizeof(path), "/dev/ublkc%u", id);
+	for (waited = 0;; waited += CDEV_POLL_MS) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if ((errno != ENOENT && errno != EACCES) || waited >= CDEV_WAIT_MS)
+			return -errno;
+		nanosleep(&step, NULL);
+	}
+}
+
+UBLK_EXPORT int ublk_dev_open(struct ublk_ctrl *ctrl, uint32_t id,
+			      struct ublk_dev **devp)
+{
+	struct ublk_dev *dev;
+	int ret;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	dev->ctrl = ctrl;
+	ret = ublk_ctrl_get_info(ctrl, id, &dev->info);
+	if (ret < 0)
+		goto err;
+	ret = open_cdev(id);
+	if (ret < 0)
+		goto err;
+	dev->cdev_fd = ret;
+	*devp = dev;
+	return 0;
+err:
+	free(dev);
+	return ret;
+}
+
+UBLK_EXPORT void ublk_dev_close(struct ublk_dev *dev)
+{
+	if (!dev)
+		return;
+	close(dev->cdev_fd);
+	free(dev);
+}
+
+UBLK_EXPORT const struct ublk_dev_info *ublk_dev_get_info(const struct ublk_dev *dev)
+{
+	return &dev->info;
+}

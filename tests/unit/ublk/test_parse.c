@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+/* Description: numbers, sizes and `ublk add` options parse strictly. */
+#include <errno.h>
+
+#include "t_assert.h"
+#include "ublk_tool.h"
+
+static int parse_args(struct add_opts *o, const char *a0, const char *a1,
+		      const char *a2, const char *a3, const char *a4)
+{
+	const char *in[] = { "add", a0, a1, a2, a3, a4 };
+	char *argv[7] = { 0 };
+	int argc = 0;
+
+	for (size_t i = 0; i < 6 && in[i]; i++)
+		argv[argc++] = (char *)in[i];
+	return parse_add_opts(argc, argv, o);
+}
+
+static void test_u32(void)
+{
+	uint32_t v = 7;
+
+	T_CHECK(parse_u32("0", 0, 10, &v) == 0 && v == 0);
+	T_CHECK(parse_u32("4096", 1, 4096, &v) == 0 && v == 4096);
+	T_CHECK(parse_u32("4097", 1, 4096, &v) == -ERANGE);
+	T_CHECK(parse_u32("0", 1, 4096, &v) == -ERANGE);
+	T_CHECK(parse_u32("-1", 0, 10, &v) == -EINVAL);
+	T_CHECK(parse_u32("12x", 0, 100, &v) == -EINVAL);
+	T_CHECK(parse_u32("", 0, 100, &v) == -EINVAL);
+	T_CHECK(parse_u32(" 5", 0, 100, &v) == -EINVAL);
+	T_CHECK(parse_u32("99999999999999999999999", 0, UINT32_MAX, &v) == -ERANGE);
+	T_CHECK(parse_u32("4294967296", 0, UINT32_MAX, &v) == -ERANGE);
+}
+
+static void test_size(void)
+{
+	uint64_t v = 0;
+
+	T_CHECK(parse_size("512", &v) == 0 && v == 512);
+	T_CHECK(parse_size("1K", &v) == 0 && v == 1024);
+	T_CHECK(parse_size("64M", &v) == 0 && v == 64ULL << 20);
+	T_CHECK(parse_size("250G", &v) == 0 && v == 250ULL << 30);
+	T_CHECK(parse_size("2T", &v) == 0 && v == 2ULL << 40);
+	T_CHECK(parse_size("1GiB", &v) == 0 && v == 1ULL << 30);
+	T_CHECK(parse_size("100", &v) == -EINVAL);      /* not a multiple of 512 */
+	T_CHECK(parse_size("0", &v) == -EINVAL);
+	T_CHECK(parse_size("1X", &v) == -EINVAL);
+	T_CHECK(parse_size("1Gx", &v) == -EINVAL);
+	T_CHECK(parse_size("-1G", &v) == -EINVAL);
+	T_CHECK(parse_size("99999999999T", &v) == -ERANGE);
+	T_CHECK(parse_size("18446744073709551616", &v) == -ERANGE);
+}
+
+static void test_add_opts(void)
+{
+	struct add_opts o;
+
+	T_CHECK(parse_args(&o, "-t", "null", NULL, NULL, NULL) == 0);
+	T_CHECK_STR(o.target, "null");
+	T_CHECK(o.id == -1 && o.nr_queues == DEFAULT_QUEUES && o.depth == DEFAULT_DEPTH);
+	T_CHECK(o.size == 0 && !o.file && !o.buffered && !o.foreground);
+
+	T_CHECK(parse_args(&o, "-t", "loop", "-f", "/tmp/x", "--buffered") == 0);
+	T_CHECK_STR(o.file, "/tmp/x");
+	T_CHECK(o.buffered);
+
+	T_CHECK(parse_args(&o, "--type=null", "-q", "2", "-d", "64") == 0);
+	T_CHECK(o.nr_queues == 2 && o.depth == 64);
+	T_CHECK(parse_args(&o, "-t", "null", "-n", "7", "--foreground") == 0);
+	T_CHECK(o.id == 7 && o.foreground);
+	T_CHECK(parse_args(&o, "-t", "null", "-s", "1G", NULL) == 0);
+	T_CHECK(o.size == 1ULL << 30);
+
+	/* Bad input is refused. */
+	T_CHECK(parse_args(&o, "-t", "null", "-q", "0", NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "null", "-q", "5000", NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "null", "-d", "0", NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "null", "-d", "100000", NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "null", "-n", "-3", NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "null", "-s", "12345", NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "null", "--bogus", NULL, NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "null", "extra", NULL, NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", NULL, NULL, NULL, NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-q", "1", NULL, NULL, NULL) == -EINVAL); /* no target */
+}
+
+static void test_targets(void)
+{
+	T_CHECK(target_find("null") == &null_target);
+	T_CHECK(target_find("loop") == &loop_target);
+	T_CHECK(target_find("nope") == NULL);
+}
+
+int main(void)
+{
+	test_u32();
+	test_size();
+	test_add_opts();
+	test_targets();
+	return T_EXIT();
+}

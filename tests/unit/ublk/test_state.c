@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+/* Description: device state files round-trip and bad ones are refused. */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "t_assert.h"
+#include "ublk_tool.h"
+
+static void test_round_trip(void)
+{
+	char dir[] = "/tmp/ublk-state-XXXXXX";
+	struct dev_state in = { .target = "loop", .pid = 4242 }, out;
+	char path[64];
+
+	T_CHECK(mkdtemp(dir) != NULL);
+	setenv("UBLK_RUN_DIR", dir, 1);
+	snprintf(in.file, sizeof(in.file), "/srv/disk \"one\".img");
+
+	T_CHECK(state_write(17, &in) == 0);
+	T_CHECK(state_read(17, &out) == 0);
+	T_CHECK_STR(out.target, "loop");
+	T_CHECK_STR(out.file, "/srv/disk \"one\".img");
+	T_CHECK(out.pid == 4242);
+
+	/* No temporary file is left behind by the atomic write. */
+	snprintf(path, sizeof(path), "%s/17.json.tmp", dir);
+	T_CHECK(access(path, F_OK) != 0);
+
+	state_remove(17);
+	T_CHECK(state_read(17, &out) == -ENOENT);
+	T_CHECK(rmdir(dir) == 0);
+}
+
+static void test_parse(void)
+{
+	struct dev_state s;
+
+	T_CHECK(state_parse("{\"id\":1,\"target\":\"null\",\"backing_file\":null,"
+			    "\"daemon_pid\":99}\n", &s) == 0);
+	T_CHECK_STR(s.target, "null");
+	T_CHECK_STR(s.file, "");
+	T_CHECK(s.pid == 99);
+
+	T_CHECK(state_parse(" { } ", &s) == 0 && s.pid == -1);
+	T_CHECK(state_parse("{\"unknown\":\"x\",\"target\":\"loop\"}", &s) == 0);
+	T_CHECK_STR(s.target, "loop");
+
+	T_CHECK(state_parse("", &s) == -EINVAL);
+	T_CHECK(state_parse("[", &s) == -EINVAL);
+	T_CHECK(state_parse("{\"target\":\"null\"", &s) == -EINVAL);
+	T_CHECK(state_parse("{\"target\" \"null\"}", &s) == -EINVAL);
+	T_CHECK(state_parse("{\"daemon_pid\":x}", &s) == -EINVAL);
+	T_CHECK(state_parse("{\"target\":\"a\\qb\"}", &s) == -EINVAL);
+	/* A target name longer than the field is refused, not truncated. */
+	T_CHECK(state_parse("{\"target\":\"aaaaaaaaaaaaaaaaaaaaaaaa\"}", &s) == -EINVAL);
+}
+
+int main(void)
+{
+	test_round_trip();
+	test_parse();
+	return T_EXIT();
+}

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `ublk del -n ID | --all`: stop the device, which ends its daemon's
+ * queues, and delete it, waiting a bounded time. A daemon that does not let
+ * go of the device in time is killed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ublk_tool.h"
+
+/* Wait up to @ms for process @pid to be gone. */
+static bool wait_pid_gone(pid_t pid, int ms)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd pfd = { .events = POLLIN };
+	int ret;
+
+	if (pidfd < 0)
+		return errno == ESRCH;
+	pfd.fd = pidfd;
+	ret = poll(&pfd, 1, ms);
+	close(pidfd);
+	return ret > 0;
+}
+
+static int del_one(struct ublk_ctrl *ctrl, uint32_t id)
+{
+	struct ublk_dev_info info;
+	struct dev_state st;
+	int ret;
+
+	ret = ublk_ctrl_get_info(ctrl, id, &info);
+	if (ret == -ENOENT || ret == -ENODEV) {
+		log_err("device %u does not exist", id);
+		return ret;
+	}
+	if (ret < 0) {
+		log_err("device %u: %s", id, strerror(-ret));
+		return ret;
+	}
+
+	ret = ublk_ctrl_stop(ctrl, id);
+	if (ret < 0 && ret != -ENODEV && ret != -ENOENT)
+		log_info("device %u: stop: %s", id, strerror(-ret));
+
+	ret = ublk_ctrl_del(ctrl, id);
+	if (ret == -ETIMEDOUT && info.daemon_pid > 0) {
+		/* The daemon holds the device and does not let go: end it. */
+		log_info("device %u: daemon %d did not exit, killing it", id, info.daemon_pid);
+		kill(info.daemon_pid, SIGKILL);
+		ret = ublk_ctrl_del(ctrl, id);
+	}
+	if (ret < 0 && ret != -ENOENT && ret != -ENODEV) {
+		log_err("device %u: delete: %s", id, strerror(-ret));
+		return ret;
+	}
+	if (info.daemon_pid > 0 && !wait_pid_gone(info.daemon_pid, DEL_TIMEOUT_MS))
+		log_info("device %u: daemon %d still running", id, info.daemon_pid);
+	/* A daemon killed earlier could not remove its state. */
+	if (!state_read(id, &st) && st.pid == info.daemon_pid)
+		state_remove(id);
+	return 0;
+}
+
+static const struct option del_options[] = {
+	{ "number", required_argument, NULL, 'n' },
+	{ "all", no_argument, NULL, 'a' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int cmd_del(int argc, char **argv)
+{
+	struct ublk_ctrl *ctrl;
+	bool all = false;
+	int64_t id = -1;
+	uint32_t v;
+	int c, ret, failed = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":n:a", del_options, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_u32(optarg, 0, INT32_MAX - 1, &v)) {
+				log_err("invalid device id '%s'", optarg);
+				return 1;
+			}
+			id = v;
+			break;
+		case 'a':
+			all = true;
+			break;
+		case ':':
+			log_err("option '%s' needs a value", argv[optind - 1]);
+			return 1;
+		default:
+			log_err("unknown option '%s' for del", argv[optind - 1]);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s' for del", argv[optind]);
+		return 1;
+	}
+	if (all == (id >= 0)) {
+		log_err("del needs either -n ID or --all");
+		return 1;
+	}
+
+	ret = ublk_ctrl_open(&ctrl);
+	if (ret < 0) {
+		log_err("open /dev/ublk-control: %s", strerror(-ret));
+		return 1;
+	}
+	ublk_ctrl_set_timeout(ctrl, DEL_TIMEOUT_MS);
+	if (all) {
+		uint32_t *ids = NULL;
+		int n = list_device_ids(ctrl, &ids);
+
+		if (n < 0) {
+			log_err("list devices: %s", strerror(-n));
+			failed = 1;
+		}
+		for (int i = 0; i < n; i++)
+			failed |= del_one(ctrl, ids[i]) < 0;
+		free(ids);
+	} else {
+		failed = del_one(ctrl, (uint32_t)id) < 0;
+	}
+	ublk_ctrl_close(ctrl);
+	return failed;
+}

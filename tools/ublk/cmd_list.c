@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+/* `ublk list [-n ID] [--json]`: what the kernel and the run directory say. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ublk_tool.h"
+
+int list_device_ids(struct ublk_ctrl *ctrl, uint32_t **idsp)
+{
+	uint32_t *ids = NULL;
+	int n = 0;
+
+	/* Devices may come and go between the calls: retry until it fits. */
+	for (;;) {
+		int got = ublk_ctrl_list(ctrl, ids, (unsigned int)n);
+
+		if (got < 0) {
+			free(ids);
+			return got;
+		}
+		if (got <= n) {
+			*idsp = ids;
+			return got;
+		}
+		n = got + 8;
+		free(ids);
+		ids = malloc((size_t)n * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+	}
+}
+
+struct dev_view {
+	struct ublk_dev_info info;
+	struct ublk_dev_params params;
+	bool have_params;
+	struct dev_state state;
+	bool have_state;
+};
+
+static int dev_view_read(struct ublk_ctrl *ctrl, uint32_t id, struct dev_view *v)
+{
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	ret = ublk_ctrl_get_info(ctrl, id, &v->info);
+	if (ret < 0)
+		return ret;
+	v->have_params = !ublk_ctrl_get_params(ctrl, id, &v->params) && v->params.size;
+	v->have_state = !state_read(id, &v->state);
+	return 0;
+}
+
+static void print_json(struct json *j, const struct dev_view *v)
+{
+	char path[32];
+
+	json_begin_object(j);
+	json_key_int(j, "id", v->info.id);
+	json_key_string(j, "state", ublk_state_name(v->info.state));
+	json_key_int(j, "nr_queues", v->info.nr_queues);
+	json_key_int(j, "queue_depth", v->info.queue_depth);
+	json_key_int(j, "size", v->have_params ? (long long)v->params.size : 0);
+	json_key_int(j, "logical_block_size",
+		     v->have_params ? 1LL << v->params.logical_block_shift : 0);
+	json_key_int(j, "physical_block_size",
+		     v->have_params ? 1LL << v->params.physical_block_shift : 0);
+	json_key_int(j, "max_io_bytes", v->info.max_io_bytes);
+	json_key_bool(j, "read_only", v->have_params && v->params.read_only);
+	json_key_string(j, "target", v->have_state ? v->state.target : NULL);
+	json_key_int(j, "daemon_pid", v->info.daemon_pid);
+	json_key_string(j, "backing_file",
+			v->have_state && v->state.file[0] ? v->state.file : NULL);
+	snprintf(path, sizeof(path), "/dev/ublkb%u", v->info.id);
+	json_key_string(j, "block_device", path);
+	snprintf(path, sizeof(path), "/dev/ublkc%u", v->info.id);
+	json_key_string(j, "char_device", path);
+	json_begin_array(j, "flags");
+	for (unsigned int bit = 0; bit < 64; bit++) {
+		const char *name = ublk_feature_name(bit);
+
+		if ((v->info.flags >> bit) & 1)
+			json_string(j, name ? name : "UNKNOWN");
+	}
+	json_end_array(j);
+	json_end_object(j);
+}
+
+static void print_header(void)
+{
+	printf("%-4s %-8s %6s %6s %15s %5s %-6s %8s %s\n", "ID", "STATE", "QUEUES",
+	       "DEPTH", "SIZE", "BS", "TARGET", "PID", "BACKING");
+}
+
+static void print_row(const struct dev_view *v)
+{
+	printf("%-4u %-8s %6u %6u %15llu %5u %-6s %8d %s\n", v->info.id,
+	       ublk_state_name(v->info.state), v->info.nr_queues, v->info.queue_depth,
+	       v->have_params ? (unsigned long long)v->params.size : 0ULL,
+	       v->have_params ? 1U << v->params.logical_block_shift : 0U,
+	       v->have_state ? v->state.target : "-", v->info.daemon_pid,
+	       v->have_state && v->state.file[0] ? v->state.file : "-");
+}
+
+static const struct option list_options[] = {
+	{ "number", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'j' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int cmd_list(int argc, char **argv)
+{
+	struct json j = { .f = stdout };
+	struct ublk_ctrl *ctrl;
+	uint32_t *ids = NULL, one;
+	bool json = false;
+	int64_t id = -1;
+	int c, n, ret = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":n:", list_options, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_u32(optarg, 0, INT32_MAX - 1, &one)) {
+				log_err("invalid device id '%s'", optarg);
+				return 1;
+			}
+			id = one;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case ':':
+			log_err("option '%s' needs a value", argv[optind - 1]);
+			return 1;
+		default:
+			log_err("unknown option '%s' for list", argv[optind - 1]);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s' for list", argv[optind]);
+		return 1;
+	}
+
+	ret = ublk_ctrl_open(&ctrl);
+	if (ret < 0) {
+		log_err("open /dev/ublk-control: %s", strerror(-ret));
+		return 1;
+	}
+	if (id >= 0) {
+		n = 1;
+		ids = &one;
+		one = (uint32_t)id;
+	} else {
+		n = list_device_ids(ctrl, &ids);
+		if (n < 0) {
+			log_err("list devices: %s", strerror(-n));
+			ublk_ctrl_close(ctrl);
+			return 1;
+		}
+	}
+
+	ret = 0;
+	if (json)
+		json_begin_array(&j, NULL);
+	for (int i = 0; i < n; i++) {
+		struct dev_view v;
+		int err = dev_view_read(ctrl, ids[i], &v);
+
+		if (err == -ENOENT || err == -ENODEV) {
+			if (id >= 0) {
+				log_err("device %u does not exist", ids[i]);
+				ret = 1;
+			}
+			continue; /* deleted meanwhile */
+		}
+		if (err < 0) {
+			log_err("device %u: %s", ids[i], strerror(-err));
+			ret = 1;
+			continue;
+		}
+		if (json) {
+			print_json(&j, &v);
+		} else {
+			if (i == 0)
+				print_header();
+			print_row(&v);
+		}
+	}
+	if (json) {
+		json_end_array(&j);
+		putchar('\n');
+	}
+	if (ids != &one)
+		free(ids);
+	ublk_ctrl_close(ctrl);
+	return ret;
+}

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The serving daemon: adds the device, runs one thread per queue pinned as
+ * the kernel maps the queue, starts the device, and serves it until it is
+ * stopped (by `ublk del`, or by SIGTERM/SIGINT, which also delete it).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "ublk_tool.h"
+
+/* Partition scanning at START_DEV goes through our own queues: allow time. */
+#define START_CMD_TIMEOUT_MS 30000
+
+struct daemon;
+
+struct queue_thread {
+	struct daemon *d;
+	uint16_t q_id;
+	pthread_t thread;
+	bool created;
+	int ret;
+};
+
+struct daemon {
+	struct target *t;
+	struct ublk_ctrl *ctrl;
+	struct ublk_dev *dev;
+	uint32_t id;
+	uint16_t nr_queues;
+	struct queue_thread *qt;
+	int exit_fd; /* each queue thread adds 1 when it ends */
+	bool added;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned int nr_ready; /* queues set up, or failed to */
+	int init_err;
+};
+
+static void *queue_thread_fn(void *arg)
+{
+	struct queue_thread *qt = arg;
+	struct daemon *d = qt->d;
+	struct ublk_queue *q = NULL;
+	cpu_set_t cpus;
+	int ret;
+
+	if (!ublk_ctrl_get_affinity(d->ctrl, d->id, qt->q_id, &cpus))
+		pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+
+	ret = ublk_queue_init(d->dev, qt->q_id, &d->t->ops->queue_ops, d->t, &q);
+	pthread_mutex_lock(&d->lock);
+	if (ret < 0 && !d->init_err)
+		d->init_err = ret;
+	d->nr_ready++;
+	pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+
+	if (ret == 0) {
+		ret = ublk_queue_serve(q);
+		if (ret < 0)
+			log_err("device %u queue %u: %s", d->id, qt->q_id, strerror(-ret));
+		ublk_queue_deinit(q);
+	}
+	qt->ret = ret;
+	eventfd_write(d->exit_fd, 1);
+	return NULL;
+}
+
+static int start_queue_threads(struct daemon *d)
+{
+	int ret;
+
+	for (uint16_t i = 0; i < d->nr_queues; i++) {
+		struct queue_thread *qt = &d->qt[i];
+
+		qt->d = d;
+		qt->q_id = i;
+		ret = pthread_create(&qt->thread, NULL, queue_thread_fn, qt);
+		if (ret) {
+			pthread_mutex_lock(&d->lock);
+			if (!d->init_err)
+				d->init_err = -ret;
+			d->nr_ready += d->nr_queues - i;
+			pthread_mutex_unlock(&d->lock);
+			break;
+		}
+		qt->created = true;
+	}
+
+	pthread_mutex_lock(&d->lock);
+	while (d->nr_ready < d->nr_queues)
+		pthread_cond_wait(&d->cond, &d->lock);
+	ret = d->init_err;
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+/* Stop the device so that every queue's serving loop ends, then join them. */
+static int stop_queue_threads(struct daemon *d, bool stop_dev)
+{
+	int ret = 0;
+
+	if (stop_dev)
+		ublk_ctrl_stop(d->ctrl, d->id);
+	for (uint16_t i = 0; i < d->nr_queues; i++) {
+		if (!d->qt[i].created)
+			continue;
+		pthread_join(d->qt[i].thread, NULL);
+		d->qt[i].created = false;
+		if (d->qt[i].ret < 0 && !ret)
+			ret = d->qt[i].ret;
+	}
+	return ret;
+}
+
+/* Wait for a signal or the end of a queue; stop the device on either. */
+static bool serve_until_stopped(struct daemon *d, int sig_fd)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = sig_fd, .events = POLLIN },
+		{ .fd = d->exit_fd, .events = POLLIN },
+	};
+	bool by_signal = false;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("device %u: poll: %s", d->id, strerror(errno));
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+				log_info("device %u: %s, stopping", d->id, strsignal((int)si.ssi_signo));
+			by_signal = true;
+			break;
+		}
+		if (pfd[1].revents & POLLIN)
+			break; /* stopped from outside, or a queue failed */
+	}
+	return by_signal;
+}
+
+static int block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Queue threads inherit the mask: only the signalfd sees these. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+static void report_ready(const struct daemon *d, int report_fd)
+{
+	if (report_fd >= 0) {
+		dprintf(report_fd, "OK %u\n", d->id);
+		log_set_report_fd(-1);
+		close(report_fd);
+	} else {
+		printf("dev id %u: /dev/ublkb%u\n", d->id, d->id);
+		fflush(stdout);
+	}
+}
+
+static int add_device(struct daemon *d, const struct add_opts *o,
+		      const struct ublk_dev_params *p, int report_fd)
+{
+	struct ublk_dev_config cfg = {
+		.id = o->id,
+		.nr_queues = o->nr_queues,
+		.queue_depth = o->depth,
+		.max_io_bytes = UBLK_DEFAULT_IO_BYTES,
+	};
+	struct ublk_dev_info info;
+	int ret;
+
+	ret = ublk_ctrl_add(d->ctrl, &cfg, &info);
+	if (ret < 0) {
+		if (ret == -EEXIST)
+			log_err("device %d already exists", o->id);
+		else
+			log_err("add device: %s", strerror(-ret));
+		return ret;
+	}
+	d->id = (uint32_t)ret;
+	d->nr_queues = info.nr_queues;
+	d->added = true;
+	if (report_fd >= 0)
+		dprintf(report_fd, "ID %u\n", d->id);
+
+	ret = ublk_ctrl_set_params(d->ctrl, d->id, p);
+	if (ret < 0) {
+		log_err("device %u: set parameters: %s", d->id, strerror(-ret));
+		return ret;
+	}
+	ret = ublk_dev_open(d->ctrl, d->id, &d->dev);
+	if (ret < 0)
+		log_err("device %u: open /dev/ublkc%u: %s", d->id, d->id, strerror(-ret));
+	return ret;
+}
+
+int daemon_run(struct target *t, const struct add_opts *o,
+	       const struct ublk_dev_params *p, int report_fd)
+{
+	struct daemon d = { .t = t, .exit_fd = -1 };
+	struct dev_state st = { .pid = getpid() };
+	int sig_fd, ret;
+
+	pthread_mutex_init(&d.lock, NULL);
+	pthread_cond_init(&d.cond, NULL);
+	sig_fd = block_signals();
+	d.exit_fd = eventfd(0, EFD_CLOEXEC);
+	if (sig_fd < 0 || d.exit_fd < 0) {
+		ret = -errno;
+		log_err("daemon set-up: %s", strerror(errno));
+		goto out;
+	}
+	ret = ublk_ctrl_open(&d.ctrl);
+	if (ret < 0) {
+		log_err("open /dev/ublk-control: %s", strerror(-ret));
+		goto out;
+	}
+
+	ret = add_device(&d, o, p, report_fd);
+	if (ret < 0)
+		goto out_del;
+
+	d.qt = calloc(d.nr_queues, sizeof(*d.qt));
+	if (!d.qt) {
+		ret = -ENOMEM;
+		log_err("device %u: out of memory", d.id);
+		goto out_del;
+	}
+	ret = start_queue_threads(&d);
+	if (ret < 0) {
+		log_err("device %u: set up queues: %s", d.id, strerror(-ret));
+		goto out_stop;
+	}
+
+	ublk_ctrl_set_timeout(d.ctrl, START_CMD_TIMEOUT_MS);
+	ret = ublk_ctrl_start(d.ctrl, d.id, getpid());
+	ublk_ctrl_set_timeout(d.ctrl, DEL_TIMEOUT_MS);
+	if (ret < 0) {
+		log_err("device %u: start: %s", d.id, strerror(-ret));
+		goto out_stop;
+	}
+
+	snprintf(st.target, sizeof(st.target), "%s", t->ops->name);
+	if (t->file)
+		snprintf(st.file, sizeof(st.file), "%s", t->file);
+	if (state_write(d.id, &st) < 0)
+		log_info("device %u: cannot record state in %s", d.id, state_dir());
+	report_ready(&d, report_fd);
+
+	if (serve_until_stopped(&d, sig_fd)) {
+		/* Stopped by a signal: this daemon deletes its device. */
+		ret = stop_queue_threads(&d, true);
+		goto out_del;
+	}
+	/* Stopped from outside: whoever stopped it deletes it. */
+	ret = stop_queue_threads(&d, true);
+	if (ret < 0)
+		goto out_del; /* a queue failed: nobody else will */
+	state_remove(d.id);
+	ublk_dev_close(d.dev);
+	goto out;
+
+out_stop:
+	stop_queue_threads(&d, true);
+out_del:
+	if (d.dev)
+		ublk_dev_close(d.dev);
+	if (d.added) {
+		int del;
+
+		state_remove(d.id);
+		del = ublk_ctrl_del(d.ctrl, d.id);
+		if (del < 0 && del != -ENOENT && del != -ENODEV)
+			log_err("device %u: delete: %s", d.id, strerror(-del));
+	}
+out:
+	if (d.ctrl)
+		ublk_ctrl_close(d.ctrl);
+	free(d.qt);
+	if (d.exit_fd >= 0)
+		close(d.exit_fd);
+	if (sig_fd >= 0)
+		close(sig_fd);
+	pthread_cond_destroy(&d.cond);
+	pthread_mutex_destroy(&d.lock);
+	return ret < 0 ? 1 : 0;
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The run directory: one JSON file per device, written atomically by its
+ * daemon, naming what `list` cannot learn from the kernel (target, backing
+ * file). UBLK_RUN_DIR overrides the default /run/ublk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ublk_tool.h"
+
+const char *state_dir(void)
+{
+	const char *dir = getenv("UBLK_RUN_DIR");
+
+	return dir && *dir ? dir : "/run/ublk";
+}
+
+static void state_path(uint32_t id, const char *suffix, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%u.json%s", state_dir(), id, suffix);
+}
+
+int state_write(uint32_t id, const struct dev_state *s)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	struct json j = { 0 };
+	FILE *f;
+	int ret = 0;
+
+	if (mkdir(state_dir(), 0755) && errno != EEXIST)
+		return -errno;
+	state_path(id, "", path, sizeof(path));
+	state_path(id, ".tmp", tmp, sizeof(tmp));
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	j.f = f;
+	json_begin_object(&j);
+	json_key_int(&j, "id", id);
+	json_key_string(&j, "target", s->target);
+	json_key_string(&j, "backing_file", s->file[0] ? s->file : NULL);
+	json_key_int(&j, "daemon_pid", s->pid);
+	json_end_object(&j);
+	fputc('\n', f);
+	if (fflush(f) || fsync(fileno(f)))
+		ret = -errno;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+void state_remove(uint32_t id)
+{
+	char path[PATH_MAX];
+
+	state_path(id, "", path, sizeof(path));
+	unlink(path);
+}
+
+/* Read a JSON string at *p into @out; advance *p past it. */
+static int parse_string(const char **p, char *out, size_t len)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	if (*s++ != '"')
+		return -EINVAL;
+	while (*s != '"') {
+		char c = *s++;
+
+		if (!c)
+			return -EINVAL;
+		if (c == '\\') {
+			c = *s++;
+			switch (c) {
+			case '"': case '\\': case '/': break;
+			case 'n': c = '\n'; break;
+			case 't': c = '\t'; break;
+			case 'u': {
+				char hex[5] = { 0 };
+				unsigned long v;
+
+				if (strlen(s) < 4)
+					return -EINVAL;
+				memcpy(hex, s, 4);
+				v = strtoul(hex, NULL, 16);
+				if (v == 0 || v > 0x7f)
+					return -EINVAL;
+				c = (char)v;
+				s += 4;
+				break;
+			}
+			default:
+				return -EINVAL;
+			}
+		}
+		if (n + 1 >= len)
+			return -ENAMETOOLONG;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	*p = s + 1;
+	return 0;
+}
+
+static void skip_ws(const char **p)
+{
+	while (**p == ' ' || **p == '\n' || **p == '\t' || **p == '\r')
+		(*p)++;
+}
+
+/* Parse the flat object state_write() writes; unknown keys are skipped. */
+int state_parse(const char *text, struct dev_state *s)
+{
+	const char *p = text;
+	char key[32], sval[sizeof(s->file)];
+
+	memset(s, 0, sizeof(*s));
+	s->pid = -1;
+	skip_ws(&p);
+	if (*p++ != '{')
+		return -EINVAL;
+	for (;;) {
+		skip_ws(&p);
+		if (*p == '}')
+			return 0;
+		if (parse_string(&p, key, sizeof(key)))
+			return -EINVAL;
+		skip_ws(&p);
+		if (*p++ != ':')
+			return -EINVAL;
+		skip_ws(&p);
+		if (*p == '"') {
+			char *dst = sval;
+			size_t len = sizeof(sval);
+
+			if (!strcmp(key, "target")) {
+				dst = s->target;
+				len = sizeof(s->target);
+			} else if (!strcmp(key, "backing_file")) {
+				dst = s->file;
+				len = sizeof(s->file);
+			}
+			if (parse_string(&p, dst, len))
+				return -EINVAL;
+		} else if (!strncmp(p, "null", 4)) {
+			p += 4;
+		} else {
+			char *end;
+			long long v = strtoll(p, &end, 10);
+
+			if (end == p)
+				return -EINVAL;
+			p = end;
+			if (!strcmp(key, "daemon_pid"))
+				s->pid = v;
+		}
+		skip_ws(&p);
+		if (*p == ',')
+			p++;
+		else if (*p != '}')
+			return -EINVAL;
+	}
+}
+
+int state_read(uint32_t id, struct dev_state *s)
+{
+	char path[PATH_MAX], buf[8192];
+	ssize_t n;
+	int fd, ret;
+
+	state_path(id, "", path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	ret = n < 0 ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	buf[n] = '\0';
+	return state_parse(buf, s);
+}

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+/* null: completes every request at once; reads return zeroes. */
+#include <errno.h>
+
+#include "ublk_tool.h"
+
+static int null_init(struct target *t, const struct add_opts *o,
+		     struct ublk_dev_params *p)
+{
+	if (o->file) {
+		log_err("target null takes no backing file (-f)");
+		return -EINVAL;
+	}
+	t->fd = -1;
+	p->size = o->size ? o->size : NULL_DEFAULT_SIZE;
+	return 0;
+}
+
+static void null_cleanup(struct target *t)
+{
+	(void)t;
+}
+
+static void null_handle_io(struct ublk_queue *q, const struct ublk_io *io,
+			   void *data)
+{
+	bool data_op = io->op == UBLK_OP_READ || io->op == UBLK_OP_WRITE;
+
+	(void)data;
+	ublk_complete(q, io->tag, data_op ? (int32_t)io->nr_sectors << 9 : 0);
+}
+
+const struct target_ops null_target = {
+	.name = "null",
+	.init = null_init,
+	.cleanup = null_cleanup,
+	.queue_ops = {
+		.handle_io = null_handle_io,
+	},
+};

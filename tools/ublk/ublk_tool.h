@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared declarations of the ublk runner. */
+#ifndef UBLK_TOOL_H
+#define UBLK_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <ublk/ublk.h>
+
+#define NULL_DEFAULT_SIZE (250ULL << 30)
+#define DEFAULT_QUEUES 1
+#define DEFAULT_DEPTH 128
+/* How long `add` waits for the daemon to report the device live. */
+#define START_TIMEOUT_MS 30000
+/* How long `del` waits for the kernel to release a device. */
+#define DEL_TIMEOUT_MS 10000
+
+/* `ublk add` options. */
+struct add_opts {
+	const char *target;
+	int32_t id; /* -1: the kernel chooses */
+	uint16_t nr_queues;
+	uint16_t depth;
+	uint64_t size; /* 0: the target's default */
+	const char *file;
+	bool buffered;
+	bool foreground;
+};
+
+/* A target: what serves the requests of a device. */
+struct target {
+	const struct target_ops *ops;
+	char *file; /* absolute path of the backing file, or NULL */
+	int fd;     /* backing file, or -1 */
+	bool direct;
+	bool read_only;
+};
+
+struct target_ops {
+	const char *name;
+	/*
+	 * Check the options, open what the target needs and fill the device
+	 * parameters. Nothing exists in the kernel yet: on failure, print one
+	 * line and return a negative errno.
+	 */
+	int (*init)(struct target *t, const struct add_opts *o,
+		    struct ublk_dev_params *p);
+	void (*cleanup)(struct target *t);
+	const struct ublk_queue_ops queue_ops;
+};
+
+extern const struct target_ops null_target;
+extern const struct target_ops loop_target;
+const struct target_ops *target_find(const char *name);
+
+/* log.c: "ublk: ..." on stderr, or to syslog once daemonized. */
+void log_to_syslog(void);
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Send errors also to @fd (the start-up pipe), until log_set_report_fd(-1). */
+void log_set_report_fd(int fd);
+
+/* parse.c: strict number and size parsing; 0 or -EINVAL / -ERANGE. */
+int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+int parse_size(const char *s, uint64_t *out);
+int parse_add_opts(int argc, char **argv, struct add_opts *o);
+
+/* json.c: a small JSON writer. */
+struct json {
+	FILE *f;
+	int depth;
+	bool need_comma;
+};
+void json_begin_object(struct json *j);
+void json_end_object(struct json *j);
+void json_begin_array(struct json *j, const char *key);
+void json_end_array(struct json *j);
+void json_key_string(struct json *j, const char *key, const char *val);
+void json_key_int(struct json *j, const char *key, long long val);
+void json_key_bool(struct json *j, const char *key, bool val);
+void json_string(struct json *j, const char *val);
+
+/* state.c: what the daemon records of its device in the run directory. */
+struct dev_state {
+	char target[16];
+	char file[4096];
+	long long pid;
+};
+const char *state_dir(void);
+int state_write(uint32_t id, const struct dev_state *s);
+int state_read(uint32_t id, struct dev_state *s);
+void state_remove(uint32_t id);
+/* Parse the state file's text (exposed for tests). */
+int state_parse(const char *text, struct dev_state *s);
+
+/* daemon.c: create and serve a device; returns the exit status. */
+int daemon_run(struct target *t, const struct add_opts *o,
+	       const struct ublk_dev_params *p, int report_fd);
+
+/* cmd_list.c: the ids of all devices, in a malloc'd array; the count. */
+int list_device_ids(struct ublk_ctrl *ctrl, uint32_t **ids);
+
+/* The subcommands. */
+int cmd_add(int argc, char **argv);
+int cmd_del(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_features(int argc, char **argv);
+
+#endif
