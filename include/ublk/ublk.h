@@ -19,8 +19,8 @@
 #ifndef UBLK_UBLK_H
 #define UBLK_UBLK_H
 
-#include <sched.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -185,9 +185,13 @@ int ublk_ctrl_set_params(struct ublk_ctrl *ctrl, uint32_t id,
 int ublk_ctrl_get_params(struct ublk_ctrl *ctrl, uint32_t id,
 			 struct ublk_dev_params *params);
 
-/* The CPUs the kernel maps onto queue @q_id of device @id. */
+/*
+ * The CPUs the kernel maps onto queue @q_id of device @id, into the CPU
+ * mask @cpus of @size bytes: a cpu_set_t, or a set from CPU_ALLOC() on
+ * machines with more CPUs. -EINVAL if @size cannot hold every CPU.
+ */
 int ublk_ctrl_get_affinity(struct ublk_ctrl *ctrl, uint32_t id, uint16_t q_id,
-			   cpu_set_t *cpus);
+			   void *cpus, size_t size);
 
 /*
  * List the ids of existing devices, ascending, into @ids (room for @max).

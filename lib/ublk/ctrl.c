@@ -390,17 +390,20 @@ UBLK_EXPORT int ublk_ctrl_get_params(struct ublk_ctrl *ctrl, uint32_t id,
 }
 
 UBLK_EXPORT int ublk_ctrl_get_affinity(struct ublk_ctrl *ctrl, uint32_t id,
-				       uint16_t q_id, cpu_set_t *cpus)
+				       uint16_t q_id, void *cpus, size_t size)
 {
 	struct ublksrv_ctrl_cmd cmd = {
 		.dev_id = id,
 		.queue_id = (uint16_t)-1,
 		.addr = (uintptr_t)cpus,
-		.len = sizeof(*cpus),
+		.len = (uint16_t)size,
 		.data[0] = q_id,
 	};
 
-	CPU_ZERO(cpus);
+	/* The kernel wants whole longs. */
+	if (size > UINT16_MAX || size % sizeof(long))
+		return -EINVAL;
+	memset(cpus, 0, size);
 	return ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_QUEUE_AFFINITY, &cmd);
 }
 

@@ -53,7 +53,7 @@ static void *queue_thread_fn(void *arg)
 	cpu_set_t cpus;
 	int ret;
 
-	if (!ublk_ctrl_get_affinity(d->ctrl, d->id, qt->q_id, &cpus))
+	if (!ublk_ctrl_get_affinity(d->ctrl, d->id, qt->q_id, &cpus, sizeof(cpus)))
 		pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
 
 	ret = ublk_queue_init(d->dev, qt->q_id, &d->t->ops->queue_ops, d->t, &q);
