@@ -25,9 +25,10 @@ static uint64_t cmd_udata(uint16_t tag)
 	return UBLK_UDATA_CMD | tag;
 }
 
+/* The tag's data buffer; NULL with USER_COPY, where the kernel wants none. */
 static void *tag_buf(const struct ublk_queue *q, uint16_t tag)
 {
-	return q->bufs + (size_t)tag * q->buf_size;
+	return q->bufs ? q->bufs + (size_t)tag * q->buf_size : NULL;
 }
 
 /* An SQE, submitting what is queued if the SQ ring is full. */
@@ -73,12 +74,22 @@ static int queue_ring_init(struct ublk_queue *q)
 {
 	/* Room for one command per tag plus as many backend SQEs. */
 	unsigned int entries = 2U * q->depth;
-	int ret;
 
-	ret = io_uring_queue_init(entries, &q->ring,
-				  IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER);
-	if (ret == -EINVAL)
-		ret = io_uring_queue_init(entries, &q->ring, 0);
+	/*
+	 * Only this thread touches the ring: let the kernel defer completion
+	 * work until it asks for events, which batches the round trips. Older
+	 * kernels refuse the flags they lack: retry with fewer.
+	 */
+	static const unsigned int setup_flags[] = {
+		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER,
+		0,
+	};
+	unsigned int i;
+	int ret = -EINVAL;
+
+	for (i = 0; i < sizeof(setup_flags) / sizeof(setup_flags[0]) && ret == -EINVAL; i++)
+		ret = io_uring_queue_init(entries, &q->ring, setup_flags[i]);
 	if (ret < 0)
 		return ret;
 	ret = io_uring_register_files(&q->ring, &q->dev->cdev_fd, 1);
@@ -125,14 +136,19 @@ UBLK_EXPORT int ublk_queue_init(struct ublk_dev *dev, uint16_t q_id,
 	}
 	q->descs = map;
 
-	/* Virtual only: pages appear where the kernel or backend touch them. */
-	map = mmap(NULL, (size_t)q->depth * q->buf_size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (map == MAP_FAILED) {
-		ret = -errno;
-		goto err_unmap_descs;
+	/*
+	 * Virtual only: pages appear where the kernel or backend touch them.
+	 * With USER_COPY the backend moves data through the char device.
+	 */
+	if (!(info->flags & UBLK_FEAT_USER_COPY)) {
+		map = mmap(NULL, (size_t)q->depth * q->buf_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (map == MAP_FAILED) {
+			ret = -errno;
+			goto err_unmap_descs;
+		}
+		q->bufs = map;
 	}
-	q->bufs = map;
 
 	ret = queue_ring_init(q);
 	if (ret < 0)
@@ -152,7 +168,8 @@ UBLK_EXPORT int ublk_queue_init(struct ublk_dev *dev, uint16_t q_id,
 err_ring:
 	io_uring_queue_exit(&q->ring);
 err_unmap_bufs:
-	munmap(q->bufs, (size_t)q->depth * q->buf_size);
+	if (q->bufs)
+		munmap(q->bufs, (size_t)q->depth * q->buf_size);
 err_unmap_descs:
 	munmap((void *)q->descs, q->descs_len);
 err_free:
@@ -167,7 +184,8 @@ UBLK_EXPORT void ublk_queue_deinit(struct ublk_queue *q)
 		return;
 	/* Exiting the ring cancels whatever is still in the kernel. */
 	io_uring_queue_exit(&q->ring);
-	munmap(q->bufs, (size_t)q->depth * q->buf_size);
+	if (q->bufs)
+		munmap(q->bufs, (size_t)q->depth * q->buf_size);
 	munmap((void *)q->descs, q->descs_len);
 	free(q->tag_state);
 	free(q);
@@ -214,7 +232,11 @@ UBLK_EXPORT int ublk_queue_process(struct ublk_queue *q, unsigned int flags)
 
 	if (ublk_queue_done(q))
 		return 0;
-	ret = io_uring_submit_and_wait(&q->ring, (flags & UBLK_PROCESS_WAIT) ? 1 : 0);
+	/* Without waiting, still enter the kernel: deferred completions run there. */
+	if (flags & UBLK_PROCESS_WAIT)
+		ret = io_uring_submit_and_wait(&q->ring, 1);
+	else
+		ret = io_uring_submit_and_get_events(&q->ring);
 	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
 		q->error = q->error ? q->error : ret;
 		return ret;

@@ -185,6 +185,7 @@ static int add_device(struct daemon *d, const struct add_opts *o,
 		.nr_queues = o->nr_queues,
 		.queue_depth = o->depth,
 		.max_io_bytes = UBLK_DEFAULT_IO_BYTES,
+		.flags = d->t->ops->flags,
 	};
 	struct ublk_dev_info info;
 	int ret;

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* null: completes every request at once; reads return zeroes. */
+/*
+ * null: completes every request at once. With USER_COPY (Linux 6.5+) no data
+ * moves at all, as with the kernel's null_blk; otherwise reads return zeroes.
+ */
 #include <errno.h>
 
 #include "ublk_tool.h"
@@ -32,6 +35,7 @@ static void null_handle_io(struct ublk_queue *q, const struct ublk_io *io,
 
 const struct target_ops null_target = {
 	.name = "null",
+	.flags = UBLK_FEAT_USER_COPY,
 	.init = null_init,
 	.cleanup = null_cleanup,
 	.queue_ops = {

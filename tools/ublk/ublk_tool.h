@@ -41,6 +41,8 @@ struct target {
 
 struct target_ops {
 	const char *name;
+	/* UBLK_FEAT_* the target asks for; the driver grants what it has. */
+	uint64_t flags;
 	/*
 	 * Check the options, open what the target needs and fill the device
 	 * parameters. Nothing exists in the kernel yet: on failure, print one
