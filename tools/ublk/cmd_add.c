@@ -174,6 +174,8 @@ int cmd_add(int argc, char **argv)
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
+		/* If `add` is gone, reports fail with EPIPE instead of killing us. */
+		signal(SIGPIPE, SIG_IGN);
 		setsid();
 		if (chdir("/"))
 			_exit(1);

@@ -26,6 +26,29 @@ static void state_path(uint32_t id, const char *suffix, char *buf, size_t len)
 	snprintf(buf, len, "%s/%u.json%s", state_dir(), id, suffix);
 }
 
+/* mkdir -p */
+static int mkdir_parents(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(dir);
+
+	if (len >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return -errno;
+		if (!c)
+			return 0;
+		*p = c;
+	}
+}
+
 int state_write(uint32_t id, const struct dev_state *s)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
@@ -33,8 +56,9 @@ int state_write(uint32_t id, const struct dev_state *s)
 	FILE *f;
 	int ret = 0;
 
-	if (mkdir(state_dir(), 0755) && errno != EEXIST)
-		return -errno;
+	ret = mkdir_parents(state_dir());
+	if (ret < 0)
+		return ret;
 	state_path(id, "", path, sizeof(path));
 	state_path(id, ".tmp", tmp, sizeof(tmp));
 	f = fopen(tmp, "w");

@@ -11,10 +11,14 @@ static void test_round_trip(void)
 {
 	char dir[] = "/tmp/ublk-state-XXXXXX";
 	struct dev_state in = { .target = "loop", .pid = 4242 }, out;
-	char path[64];
+	char path[96];
+
+	char sub[64];
 
 	T_CHECK(mkdtemp(dir) != NULL);
-	setenv("UBLK_RUN_DIR", dir, 1);
+	/* The run directory is created, parents included, on first write. */
+	snprintf(sub, sizeof(sub), "%s/run/ublk", dir);
+	setenv("UBLK_RUN_DIR", sub, 1);
 	snprintf(in.file, sizeof(in.file), "/srv/disk \"one\".img");
 
 	T_CHECK(state_write(17, &in) == 0);
@@ -24,11 +28,14 @@ static void test_round_trip(void)
 	T_CHECK(out.pid == 4242);
 
 	/* No temporary file is left behind by the atomic write. */
-	snprintf(path, sizeof(path), "%s/17.json.tmp", dir);
+	snprintf(path, sizeof(path), "%s/17.json.tmp", sub);
 	T_CHECK(access(path, F_OK) != 0);
 
 	state_remove(17);
 	T_CHECK(state_read(17, &out) == -ENOENT);
+	T_CHECK(rmdir(sub) == 0);
+	snprintf(path, sizeof(path), "%s/run", dir);
+	T_CHECK(rmdir(path) == 0);
 	T_CHECK(rmdir(dir) == 0);
 }
 
