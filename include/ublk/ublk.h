@@ -224,6 +224,26 @@ enum ublk_op {
 #define UBLK_IO_FLAG_NOUNMAP (1U << 15)
 #define UBLK_IO_FLAG_SWAP (1U << 16)
 
+/*
+ * Data buffers. Each device has one of three buffer modes, chosen by the
+ * feature flags it is added with:
+ *
+ *  - library-managed (neither flag below): the library gives every request
+ *    a buffer (struct ublk_io.buf). Memory is reserved, not allocated: pages
+ *    appear as requests use them, and pages of a slot that stays idle are
+ *    returned to the system (ublk_queue_set_buffer_idle()).
+ *  - backend-supplied (UBLK_FEAT_NEED_GET_DATA): the backend owns the data
+ *    buffers. A WRITE arrives first with buf == NULL: the backend hands over
+ *    a buffer with ublk_provide_buffer(), the kernel copies the data into it
+ *    and the request arrives again, with that buffer. A READ arrives with
+ *    buf == NULL and is completed with ublk_complete_buffer() and the buffer
+ *    holding the data. ops->buffer_done() says when the library is done with
+ *    a buffer.
+ *  - user copy (UBLK_FEAT_USER_COPY, Linux 6.5+): requests carry no buffer;
+ *    the backend copies data with ublk_io_get_data() and ublk_io_put_data(),
+ *    from any thread, whenever it wants.
+ */
+
 /* One request handed to the backend. */
 struct ublk_io {
 	uint16_t tag;        /* slot of the request in its queue */
@@ -231,14 +251,15 @@ struct ublk_io {
 	uint32_t flags;      /* UBLK_IO_FLAG_* */
 	uint64_t sector;     /* first 512-byte sector */
 	uint32_t nr_sectors; /* length in 512-byte sectors */
-	void *buf;           /* data: written data for WRITE, to fill for READ */
+	void *buf;           /* data buffer; NULL as the buffer modes say */
 };
 
 /* What a queue calls back into the backend. Called on the queue's thread. */
 struct ublk_queue_ops {
 	/*
-	 * A new request. The backend completes it with ublk_complete(), now
-	 * or later. Required.
+	 * A new request (callback style). The backend completes it with
+	 * ublk_complete(), now or later, from any thread. Without it the queue
+	 * works in pull style: see ublk_queue_get_requests().
 	 */
 	void (*handle_io)(struct ublk_queue *q, const struct ublk_io *io,
 			  void *data);
@@ -248,6 +269,13 @@ struct ublk_queue_ops {
 	 */
 	void (*handle_cqe)(struct ublk_queue *q, const struct io_uring_cqe *cqe,
 			   void *data);
+	/*
+	 * Backend-supplied buffers: the library and the kernel are done with
+	 * @buf, given for request @tag; the backend may reuse or free it.
+	 * Optional.
+	 */
+	void (*buffer_done)(struct ublk_queue *q, uint16_t tag, void *buf,
+			    void *data);
 };
 
 /*
@@ -264,16 +292,17 @@ const struct ublk_dev_info *ublk_dev_get_info(const struct ublk_dev *dev);
 
 /*
  * Set queue @q_id up, in the calling thread, which is from then on the
- * only thread allowed to serve it: map its descriptors, create its
- * io_uring, and submit a FETCH for every tag. @data is passed to @ops.
+ * only thread allowed to serve it (ublk_queue_serve(), _process(),
+ * _get_requests(), _get_sqe()): map its descriptors, create its io_uring,
+ * and submit a FETCH for every tag. @data is passed to @ops.
  */
 int ublk_queue_init(struct ublk_dev *dev, uint16_t q_id,
 		    const struct ublk_queue_ops *ops, void *data,
 		    struct ublk_queue **qp);
 
 /*
- * Tear a queue down. Call it once the queue is done (ublk_queue_serve()
- * returned), or to abandon a queue that never served.
+ * Tear a queue down, on its thread. Call it once the queue is done
+ * (ublk_queue_done()), or to abandon a queue that never served.
  */
 void ublk_queue_deinit(struct ublk_queue *q);
 
@@ -286,25 +315,78 @@ int ublk_queue_serve(struct ublk_queue *q);
 #define UBLK_PROCESS_WAIT (1U << 0) /* block until there is something */
 
 /*
- * Submit what is pending, then handle every completion that is ready,
- * calling back into the backend. Without UBLK_PROCESS_WAIT it never
- * blocks. Returns the number of completions handled.
+ * Submit what is pending, then handle every event that is ready: new
+ * requests (delivered to ops->handle_io, or kept for
+ * ublk_queue_get_requests()), completions from other threads, and the
+ * backend's own CQEs. Without UBLK_PROCESS_WAIT it never blocks. Returns
+ * the number of events handled.
  */
 int ublk_queue_process(struct ublk_queue *q, unsigned int flags);
+
+/*
+ * A file descriptor that polls readable (POLLIN) when the queue has
+ * something for ublk_queue_process(), for a backend's own event loop. It
+ * belongs to the queue: do not read from it or close it.
+ */
+int ublk_queue_fd(const struct ublk_queue *q);
+
+/*
+ * Pull style (ops->handle_io is NULL): move up to @max requests that have
+ * arrived into @ios. Returns how many. Call ublk_queue_process() to let
+ * more arrive.
+ */
+int ublk_queue_get_requests(struct ublk_queue *q, struct ublk_io *ios,
+			    unsigned int max);
 
 /* True once the device is stopped and the queue has nothing in flight. */
 bool ublk_queue_done(const struct ublk_queue *q);
 
 /*
  * Complete request @tag with @result: the number of bytes transferred, or
- * a negative errno to fail it. Call it on the queue's thread.
+ * a negative errno to fail it. Any thread may call it, at any time, once
+ * per request; completions from other threads wake the queue's thread
+ * through an eventfd its ring waits on, many completions for one wake-up.
+ * -EINVAL: @tag is not a request the backend holds.
  */
 int ublk_complete(struct ublk_queue *q, uint16_t tag, int32_t result);
 
 /*
+ * Backend-supplied buffers: complete READ request @tag with @result bytes
+ * of data in @buf (which must stay valid until ops->buffer_done()). Other
+ * requests may be completed this way too. Any thread.
+ */
+int ublk_complete_buffer(struct ublk_queue *q, uint16_t tag, int32_t result,
+			 void *buf);
+
+/*
+ * Backend-supplied buffers: give WRITE request @tag, which arrived with
+ * buf == NULL, the buffer @buf (at least nr_sectors * 512 bytes) for the
+ * kernel to copy its data into. Any thread.
+ */
+int ublk_provide_buffer(struct ublk_queue *q, uint16_t tag, void *buf);
+
+/*
+ * User copy: copy @len bytes at byte @offset of request @tag's data, a
+ * WRITE's into @buf (get) or a READ's from @buf (put). Any thread, while
+ * the backend holds the request. Returns the bytes copied.
+ */
+ssize_t ublk_io_get_data(struct ublk_queue *q, uint16_t tag, void *buf,
+			 size_t len, size_t offset);
+ssize_t ublk_io_put_data(struct ublk_queue *q, uint16_t tag, const void *buf,
+			 size_t len, size_t offset);
+
+/*
+ * Library-managed buffers: return the pages of a slot's buffer to the
+ * system once it has been idle for between @ms and 2 * @ms milliseconds
+ * (default 1000; 0: never). A buffer that belongs to a request in flight is
+ * never touched.
+ */
+void ublk_queue_set_buffer_idle(struct ublk_queue *q, unsigned int ms);
+
+/*
  * An SQE on the queue's own ring, for the backend's IO; NULL if none can
- * be had. Its completion goes to ops->handle_cqe. Bit 63 of user_data is
- * reserved for the library and must be left clear.
+ * be had. Its completion goes to ops->handle_cqe, exactly one CQE per SQE.
+ * Bit 63 of user_data is reserved for the library and must be left clear.
  */
 struct io_uring_sqe *ublk_queue_get_sqe(struct ublk_queue *q);
 

@@ -6,13 +6,14 @@
 #include <errno.h>
 #include <liburing.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "ublk/ublk.h"
 #include "ublk_abi.h"
 
 #define UBLK_EXPORT __attribute__((visibility("default")))
 
-/* user_data of the library's own commands on a queue ring: bit 63 set. */
+/* user_data of the library's IO commands on a queue ring: bit 63 set. */
 #define UBLK_UDATA_CMD (1ULL << 63)
 
 struct ublk_ctrl {
@@ -29,11 +30,40 @@ struct ublk_dev {
 	int cdev_fd; /* /dev/ublkcN */
 };
 
+/* user_data of the library's own SQEs on a queue ring: bit 63 set. */
+#define UBLK_UDATA_EVENT (UBLK_UDATA_CMD | (1ULL << 62)) /* eventfd read */
+#define UBLK_UDATA_TIMER (UBLK_UDATA_CMD | (1ULL << 61)) /* buffer idle timer */
+
 /* Where a tag is in its life cycle. */
 enum ublk_tag_state {
-	UBLK_TAG_IN_KERNEL, /* a FETCH or COMMIT_AND_FETCH is in flight */
-	UBLK_TAG_IN_BACKEND, /* handed to the backend, not completed yet */
-	UBLK_TAG_DONE,       /* the kernel aborted it: the queue is stopping */
+	UBLK_TAG_IN_KERNEL,    /* a command for it is in flight */
+	UBLK_TAG_IN_BACKEND,   /* a request the backend holds */
+	UBLK_TAG_AWAIT_BUFFER, /* a WRITE waiting for ublk_provide_buffer() */
+	UBLK_TAG_CLAIMED,      /* completed or given a buffer, not sent yet */
+	UBLK_TAG_DONE,         /* aborted: the device is stopping */
+};
+
+enum ublk_buf_mode {
+	UBLK_BUF_LIBRARY,
+	UBLK_BUF_BACKEND,
+	UBLK_BUF_USER_COPY,
+};
+
+/* What the backend asked for a claimed tag. */
+enum ublk_tag_action {
+	UBLK_ACT_COMMIT,   /* COMMIT_AND_FETCH with slot->result */
+	UBLK_ACT_GET_DATA, /* NEED_GET_DATA into slot->buf */
+};
+
+struct ublk_tag_slot {
+	_Atomic uint8_t state; /* enum ublk_tag_state */
+	uint8_t action;        /* enum ublk_tag_action, set with CLAIMED */
+	uint8_t last_cmd;      /* _IOC_NR of the command in flight */
+	bool buf_dirty;        /* library buffer may hold pages */
+	bool buf_used;         /* ... and was used since the last idle tick */
+	int32_t result;
+	uint16_t next;         /* next tag + 1 on the remote stack */
+	void *buf;             /* backend buffer */
 };
 
 struct ublk_queue {
@@ -41,14 +71,39 @@ struct ublk_queue {
 	struct ublk_dev *dev;
 	const struct ublk_queue_ops *ops;
 	void *data;
+	pthread_t owner;
 	uint16_t q_id;
 	uint16_t depth;
+	enum ublk_buf_mode buf_mode;
 	const struct ublksrv_io_desc *descs;
 	size_t descs_len;
-	char *bufs; /* depth buffers of buf_size bytes, backed lazily */
+	char *bufs; /* library mode: depth buffers of buf_size, reserved only */
 	size_t buf_size;
-	uint8_t *tag_state; /* enum ublk_tag_state per tag */
+	struct ublk_tag_slot *slots;
+
+	/* Tags claimed by other threads: a lock-free stack of tag + 1. */
+	_Atomic uint32_t remote_head;
+	int event_fd;
+	uint64_t event_val;
+	bool event_armed;
+
+	/* Pull style: tags delivered but not handed out yet. */
+	uint16_t *arrived;
+	unsigned int arrived_head, arrived_count;
+
+	/* Backend buffers to hand back once their commands are submitted. */
+	uint16_t *release;
+	unsigned int release_count;
+
+	/* Library buffers: idle pages go back to the system. */
+	unsigned int idle_ms;
+	unsigned int dirty_count;
+	bool timer_armed;
+	bool reclaim_due; /* the idle timer fired: reclaim after the next submit */
+	struct __kernel_timespec timer_ts;
+
 	unsigned int cmds_in_kernel;
+	unsigned int backend_held; /* tags IN_BACKEND, AWAIT_BUFFER or CLAIMED */
 	unsigned int target_inflight;
 	bool stopping;
 	int error; /* first ring failure, reported by serve */

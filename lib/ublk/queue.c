@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
  * The data plane: one io_uring per queue, owned by the thread that set it
- * up. Every tag has one FETCH or COMMIT_AND_FETCH command in the kernel,
- * or is in the backend's hands; the kernel aborts the commands when the
- * device stops, and the queue is done once none is left and the backend's
- * own SQEs have all completed.
+ * up. Every tag has one FETCH, COMMIT_AND_FETCH or NEED_GET_DATA command in
+ * the kernel, or is in the backend's hands. Other threads never touch the
+ * ring: they claim a tag, park it on a lock-free stack and wake the ring
+ * through an eventfd it reads. The kernel aborts the commands when the
+ * device stops; the queue is done once none is left, the backend holds no
+ * request and its own SQEs have all completed.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+#define DEFAULT_IDLE_MS 1000
 
 static size_t page_round(size_t len)
 {
@@ -20,15 +25,19 @@ static size_t page_round(size_t len)
 	return (len + page - 1) & ~(page - 1);
 }
 
-static uint64_t cmd_udata(uint16_t tag)
+static uint8_t tag_state(const struct ublk_queue *q, uint16_t tag)
 {
-	return UBLK_UDATA_CMD | tag;
+	return atomic_load_explicit(&q->slots[tag].state, memory_order_relaxed);
 }
 
-/* The tag's data buffer; NULL with USER_COPY, where the kernel wants none. */
-static void *tag_buf(const struct ublk_queue *q, uint16_t tag)
+static void set_tag_state(struct ublk_queue *q, uint16_t tag, uint8_t state)
 {
-	return q->bufs ? q->bufs + (size_t)tag * q->buf_size : NULL;
+	atomic_store_explicit(&q->slots[tag].state, state, memory_order_release);
+}
+
+static void *lib_buf(const struct ublk_queue *q, uint16_t tag)
+{
+	return q->bufs + (size_t)tag * q->buf_size;
 }
 
 /* An SQE, submitting what is queued if the SQ ring is full. */
@@ -43,9 +52,9 @@ static struct io_uring_sqe *queue_sqe(struct ublk_queue *q)
 	return sqe;
 }
 
-/* Queue a FETCH or COMMIT_AND_FETCH command for @tag. */
+/* Queue an IO command (FETCH, COMMIT_AND_FETCH, NEED_GET_DATA) for @tag. */
 static int queue_io_cmd(struct ublk_queue *q, unsigned int op, uint16_t tag,
-			int32_t result)
+			int32_t result, void *addr)
 {
 	struct io_uring_sqe *sqe = queue_sqe(q);
 	struct ublksrv_io_cmd *cmd;
@@ -58,23 +67,199 @@ static int queue_io_cmd(struct ublk_queue *q, unsigned int op, uint16_t tag,
 	sqe->fd = 0; /* the char device, registered as fixed file 0 */
 	sqe->flags = IOSQE_FIXED_FILE;
 	sqe->cmd_op = op;
-	sqe->user_data = cmd_udata(tag);
+	sqe->user_data = UBLK_UDATA_CMD | tag;
 	cmd = (struct ublksrv_io_cmd *)sqe->cmd;
 	cmd->q_id = q->q_id;
 	cmd->tag = tag;
 	cmd->result = result;
-	cmd->addr = (uintptr_t)tag_buf(q, tag);
+	cmd->addr = (uintptr_t)addr;
 
-	q->tag_state[tag] = UBLK_TAG_IN_KERNEL;
+	q->slots[tag].last_cmd = _IOC_NR(op);
+	set_tag_state(q, tag, UBLK_TAG_IN_KERNEL);
 	q->cmds_in_kernel++;
 	return 0;
 }
 
+/* The buffer address a FETCH or COMMIT_AND_FETCH carries for @tag. */
+static void *cmd_buf(struct ublk_queue *q, uint16_t tag)
+{
+	struct ublk_tag_slot *slot = &q->slots[tag];
+
+	switch (q->buf_mode) {
+	case UBLK_BUF_LIBRARY:
+		return lib_buf(q, tag);
+	case UBLK_BUF_BACKEND:
+		/*
+		 * The kernel copies a READ's data from here at commit; for other
+		 * requests it wants a non-NULL address it will not use.
+		 */
+		return slot->buf ? slot->buf : (void *)q;
+	case UBLK_BUF_USER_COPY:
+		break;
+	}
+	return NULL;
+}
+
+/* Send what the backend asked for @tag (owner thread). */
+static int issue_claimed(struct ublk_queue *q, uint16_t tag)
+{
+	struct ublk_tag_slot *slot = &q->slots[tag];
+	int ret;
+
+	q->backend_held--;
+	if (slot->action == UBLK_ACT_GET_DATA)
+		return queue_io_cmd(q, UBLK_U_IO_NEED_GET_DATA, tag, 0, slot->buf);
+
+	ret = queue_io_cmd(q, UBLK_U_IO_COMMIT_AND_FETCH_REQ, tag, slot->result,
+			   cmd_buf(q, tag));
+	if (q->buf_mode == UBLK_BUF_BACKEND && slot->buf) {
+		/* Hand the buffer back once the kernel has taken the commit. */
+		q->release[q->release_count++] = tag;
+	}
+	return ret;
+}
+
+/* Claim @tag for the backend's @action; send it now or from the owner. */
+static int claim_tag(struct ublk_queue *q, uint16_t tag, uint8_t from,
+		     uint8_t action, int32_t result, void *buf)
+{
+	struct ublk_tag_slot *slot;
+	uint32_t head;
+
+	if (tag >= q->depth)
+		return -EINVAL;
+	slot = &q->slots[tag];
+	/* Exactly one claim wins: no request is completed twice. */
+	if (!atomic_compare_exchange_strong_explicit(&slot->state, &from, UBLK_TAG_CLAIMED,
+						     memory_order_acquire,
+						     memory_order_relaxed))
+		return -EINVAL;
+	slot->action = action;
+	slot->result = result;
+	if (buf || action == UBLK_ACT_GET_DATA)
+		slot->buf = buf;
+
+	if (pthread_equal(pthread_self(), q->owner))
+		return issue_claimed(q, tag);
+
+	head = atomic_load_explicit(&q->remote_head, memory_order_relaxed);
+	do {
+		slot->next = (uint16_t)head;
+	} while (!atomic_compare_exchange_weak_explicit(&q->remote_head, &head, tag + 1U,
+							memory_order_release,
+							memory_order_relaxed));
+	/* The first of a batch wakes the ring; the others ride along. */
+	if (!head)
+		eventfd_write(q->event_fd, 1);
+	return 0;
+}
+
+/* Owner: send everything other threads claimed. */
+static unsigned int drain_remote(struct ublk_queue *q)
+{
+	uint32_t head = atomic_exchange_explicit(&q->remote_head, 0, memory_order_acquire);
+	unsigned int n = 0;
+
+	while (head) {
+		uint16_t tag = (uint16_t)(head - 1);
+
+		head = q->slots[tag].next;
+		issue_claimed(q, tag);
+		n++;
+	}
+	return n;
+}
+
+static void arm_event(struct ublk_queue *q)
+{
+	struct io_uring_sqe *sqe;
+
+	if (q->event_armed)
+		return;
+	sqe = queue_sqe(q);
+	if (!sqe)
+		return;
+	io_uring_prep_read(sqe, q->event_fd, &q->event_val, sizeof(q->event_val), 0);
+	sqe->user_data = UBLK_UDATA_EVENT;
+	q->event_armed = true;
+}
+
+/* Library buffers: wake up when the oldest dirty buffer becomes idle. */
+static void arm_timer(struct ublk_queue *q)
+{
+	struct io_uring_sqe *sqe;
+
+	if (q->timer_armed || !q->dirty_count || !q->idle_ms || q->stopping)
+		return;
+	sqe = queue_sqe(q);
+	if (!sqe)
+		return;
+	q->timer_ts.tv_sec = q->idle_ms / 1000;
+	q->timer_ts.tv_nsec = (long long)(q->idle_ms % 1000) * 1000000;
+	io_uring_prep_timeout(sqe, &q->timer_ts, 0, 0);
+	sqe->user_data = UBLK_UDATA_TIMER;
+	q->timer_armed = true;
+}
+
+/*
+ * Called right after a submit, when every queued command is in the kernel:
+ * only then is a buffer whose tag waits in the kernel free of data still to
+ * be copied (a READ's data is copied out of it when its commit is taken).
+ */
+static void after_submit(struct ublk_queue *q)
+{
+	for (unsigned int i = 0; i < q->release_count; i++) {
+		uint16_t tag = q->release[i];
+		void *buf = q->slots[tag].buf;
+
+		q->slots[tag].buf = NULL;
+		if (q->ops && q->ops->buffer_done)
+			q->ops->buffer_done(q, tag, buf, q->data);
+	}
+	q->release_count = 0;
+
+	if (!q->reclaim_due)
+		return;
+	q->reclaim_due = false;
+	/* A buffer unused for a whole idle period, with its tag waiting in the kernel. */
+	for (uint16_t tag = 0; tag < q->depth; tag++) {
+		struct ublk_tag_slot *slot = &q->slots[tag];
+
+		if (!slot->buf_dirty)
+			continue;
+		if (slot->buf_used || tag_state(q, tag) != UBLK_TAG_IN_KERNEL) {
+			slot->buf_used = false;
+			continue;
+		}
+		madvise(lib_buf(q, tag), q->buf_size, MADV_DONTNEED);
+		slot->buf_dirty = false;
+		q->dirty_count--;
+	}
+}
+
+static int submit(struct ublk_queue *q, unsigned int wait)
+{
+	int ret;
+
+	/* Buffers to hand back need their commands submitted first. */
+	if (q->release_count) {
+		ret = io_uring_submit(&q->ring);
+		if (ret < 0)
+			return ret;
+		after_submit(q);
+	}
+	/* Without waiting, still enter the kernel: deferred completions run there. */
+	if (wait)
+		ret = io_uring_submit_and_wait(&q->ring, wait);
+	else
+		ret = io_uring_submit_and_get_events(&q->ring);
+	if (ret >= 0)
+		after_submit(q);
+	return ret;
+}
+
 static int queue_ring_init(struct ublk_queue *q)
 {
-	/* Room for one command per tag plus as many backend SQEs. */
-	unsigned int entries = 2U * q->depth;
-
 	/*
 	 * Only this thread touches the ring: let the kernel defer completion
 	 * work until it asks for events, which batches the round trips. Older
@@ -85,11 +270,17 @@ static int queue_ring_init(struct ublk_queue *q)
 		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER,
 		0,
 	};
-	unsigned int i;
+	/* A small SQ (it is flushed when full); a CQ for every command in flight. */
+	unsigned int sq_entries = q->depth < 64 ? q->depth + 2U : 64;
+	struct io_uring_params p;
 	int ret = -EINVAL;
 
-	for (i = 0; i < sizeof(setup_flags) / sizeof(setup_flags[0]) && ret == -EINVAL; i++)
-		ret = io_uring_queue_init(entries, &q->ring, setup_flags[i]);
+	for (unsigned int i = 0; i < sizeof(setup_flags) / sizeof(setup_flags[0]) && ret == -EINVAL; i++) {
+		memset(&p, 0, sizeof(p));
+		p.flags = setup_flags[i] | IORING_SETUP_CQSIZE;
+		p.cq_entries = 2U * q->depth + 4;
+		ret = io_uring_queue_init_params(sq_entries, &q->ring, &p);
+	}
 	if (ret < 0)
 		return ret;
 	ret = io_uring_register_files(&q->ring, &q->dev->cdev_fd, 1);
@@ -98,18 +289,67 @@ static int queue_ring_init(struct ublk_queue *q)
 	return ret;
 }
 
+static void queue_free(struct ublk_queue *q)
+{
+	if (q->event_fd >= 0)
+		close(q->event_fd);
+	if (q->bufs)
+		munmap(q->bufs, (size_t)q->depth * q->buf_size);
+	if (q->descs)
+		munmap((void *)q->descs, q->descs_len);
+	free(q->arrived);
+	free(q->release);
+	free(q->slots);
+	free(q);
+}
+
+static int queue_alloc(struct ublk_queue *q)
+{
+	const struct ublk_dev_info *info = &q->dev->info;
+	size_t max_desc_area = page_round(UBLK_MAX_QUEUE_DEPTH * sizeof(struct ublksrv_io_desc));
+	void *map;
+
+	q->slots = calloc(q->depth, sizeof(*q->slots));
+	q->release = calloc(q->depth, sizeof(*q->release));
+	if (!q->slots || !q->release)
+		return -ENOMEM;
+	if (!q->ops || !q->ops->handle_io) {
+		q->arrived = calloc(q->depth, sizeof(*q->arrived));
+		if (!q->arrived)
+			return -ENOMEM;
+	}
+	q->event_fd = eventfd(0, EFD_CLOEXEC);
+	if (q->event_fd < 0)
+		return -errno;
+
+	q->descs_len = page_round(q->depth * sizeof(struct ublksrv_io_desc));
+	map = mmap(NULL, q->descs_len, PROT_READ, MAP_SHARED | MAP_POPULATE, q->dev->cdev_fd,
+		   UBLKSRV_CMD_BUF_OFFSET + (off_t)q->q_id * (off_t)max_desc_area);
+	if (map == MAP_FAILED)
+		return -errno;
+	q->descs = map;
+
+	if (q->buf_mode == UBLK_BUF_LIBRARY) {
+		/* Reserved only: pages appear where the kernel or backend touch them. */
+		q->buf_size = info->max_io_bytes;
+		map = mmap(NULL, (size_t)q->depth * q->buf_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (map == MAP_FAILED)
+			return -errno;
+		q->bufs = map;
+	}
+	return 0;
+}
+
 UBLK_EXPORT int ublk_queue_init(struct ublk_dev *dev, uint16_t q_id,
 				const struct ublk_queue_ops *ops, void *data,
 				struct ublk_queue **qp)
 {
 	const struct ublk_dev_info *info = &dev->info;
-	size_t max_desc_area = page_round(UBLK_MAX_QUEUE_DEPTH * sizeof(struct ublksrv_io_desc));
 	struct ublk_queue *q;
-	void *map;
 	int ret;
-	uint16_t tag;
 
-	if (q_id >= info->nr_queues || !ops || !ops->handle_io)
+	if (q_id >= info->nr_queues)
 		return -EINVAL;
 
 	q = calloc(1, sizeof(*q));
@@ -118,47 +358,34 @@ UBLK_EXPORT int ublk_queue_init(struct ublk_dev *dev, uint16_t q_id,
 	q->dev = dev;
 	q->ops = ops;
 	q->data = data;
+	q->owner = pthread_self();
 	q->q_id = q_id;
 	q->depth = info->queue_depth;
-	q->buf_size = info->max_io_bytes;
+	q->idle_ms = DEFAULT_IDLE_MS;
+	q->event_fd = -1;
+	if (info->flags & UBLK_FEAT_USER_COPY)
+		q->buf_mode = UBLK_BUF_USER_COPY;
+	else if (info->flags & UBLK_FEAT_NEED_GET_DATA)
+		q->buf_mode = UBLK_BUF_BACKEND;
+	else
+		q->buf_mode = UBLK_BUF_LIBRARY;
 
-	ret = -ENOMEM;
-	q->tag_state = calloc(q->depth, sizeof(*q->tag_state));
-	if (!q->tag_state)
-		goto err_free;
-
-	q->descs_len = page_round(q->depth * sizeof(struct ublksrv_io_desc));
-	map = mmap(NULL, q->descs_len, PROT_READ, MAP_SHARED | MAP_POPULATE,
-		   dev->cdev_fd, UBLKSRV_CMD_BUF_OFFSET + (off_t)q_id * (off_t)max_desc_area);
-	if (map == MAP_FAILED) {
-		ret = -errno;
-		goto err_free;
-	}
-	q->descs = map;
-
-	/*
-	 * Virtual only: pages appear where the kernel or backend touch them.
-	 * With USER_COPY the backend moves data through the char device.
-	 */
-	if (!(info->flags & UBLK_FEAT_USER_COPY)) {
-		map = mmap(NULL, (size_t)q->depth * q->buf_size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (map == MAP_FAILED) {
-			ret = -errno;
-			goto err_unmap_descs;
-		}
-		q->bufs = map;
-	}
-
+	ret = queue_alloc(q);
+	if (ret < 0)
+		goto err;
 	ret = queue_ring_init(q);
 	if (ret < 0)
-		goto err_unmap_bufs;
+		goto err;
 
-	for (tag = 0; tag < q->depth; tag++) {
-		ret = queue_io_cmd(q, UBLK_U_IO_FETCH_REQ, tag, -1);
+	/* Backend buffers: the kernel asks for a WRITE's buffer; none up front. */
+	for (uint16_t tag = 0; tag < q->depth; tag++) {
+		void *buf = q->buf_mode == UBLK_BUF_BACKEND ? NULL : cmd_buf(q, tag);
+
+		ret = queue_io_cmd(q, UBLK_U_IO_FETCH_REQ, tag, -1, buf);
 		if (ret < 0)
 			goto err_ring;
 	}
+	arm_event(q);
 	ret = io_uring_submit(&q->ring);
 	if (ret < 0)
 		goto err_ring;
@@ -167,14 +394,8 @@ UBLK_EXPORT int ublk_queue_init(struct ublk_dev *dev, uint16_t q_id,
 
 err_ring:
 	io_uring_queue_exit(&q->ring);
-err_unmap_bufs:
-	if (q->bufs)
-		munmap(q->bufs, (size_t)q->depth * q->buf_size);
-err_unmap_descs:
-	munmap((void *)q->descs, q->descs_len);
-err_free:
-	free(q->tag_state);
-	free(q);
+err:
+	queue_free(q);
 	return ret;
 }
 
@@ -184,19 +405,38 @@ UBLK_EXPORT void ublk_queue_deinit(struct ublk_queue *q)
 		return;
 	/* Exiting the ring cancels whatever is still in the kernel. */
 	io_uring_queue_exit(&q->ring);
-	if (q->bufs)
-		munmap(q->bufs, (size_t)q->depth * q->buf_size);
-	munmap((void *)q->descs, q->descs_len);
-	free(q->tag_state);
-	free(q);
+	queue_free(q);
 }
 
-/* A CQE of one of our FETCH / COMMIT_AND_FETCH commands. */
+static void deliver(struct ublk_queue *q, uint16_t tag, uint8_t state)
+{
+	const struct ublksrv_io_desc *desc = &q->descs[tag];
+	struct ublk_io io;
+
+	set_tag_state(q, tag, state);
+	q->backend_held++;
+	if (!q->ops || !q->ops->handle_io) {
+		q->arrived[(q->arrived_head + q->arrived_count++) % q->depth] = tag;
+		return;
+	}
+	io.tag = tag;
+	io.op = desc->op_flags & 0xff;
+	io.flags = desc->op_flags & ~0xffU;
+	io.sector = desc->start_sector;
+	io.nr_sectors = desc->nr_sectors;
+	io.buf = NULL;
+	if (q->buf_mode == UBLK_BUF_LIBRARY)
+		io.buf = lib_buf(q, tag);
+	else if (state == UBLK_TAG_IN_BACKEND && q->buf_mode == UBLK_BUF_BACKEND)
+		io.buf = q->slots[tag].buf;
+	q->ops->handle_io(q, &io, q->data);
+}
+
+/* A CQE of one of the IO commands. */
 static void handle_cmd_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 {
 	uint16_t tag = (uint16_t)cqe->user_data;
-	const struct ublksrv_io_desc *desc;
-	struct ublk_io io;
+	struct ublk_tag_slot *slot;
 
 	q->cmds_in_kernel--;
 	if (tag >= q->depth) {
@@ -204,24 +444,48 @@ static void handle_cmd_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 		q->stopping = true;
 		return;
 	}
-	if (cqe->res != UBLK_IO_RES_OK) {
+	slot = &q->slots[tag];
+	if (cqe->res == UBLK_IO_RES_OK) {
+		/* After NEED_GET_DATA the WRITE's data is in the backend's buffer. */
+		if (slot->last_cmd != UBLK_IO_NEED_GET_DATA)
+			slot->buf = NULL;
+		if (q->buf_mode == UBLK_BUF_LIBRARY) {
+			slot->buf_used = true;
+			if (!slot->buf_dirty) {
+				slot->buf_dirty = true;
+				q->dirty_count++;
+			}
+		}
+		deliver(q, tag, UBLK_TAG_IN_BACKEND);
+	} else if (cqe->res == UBLK_IO_RES_NEED_GET_DATA) {
+		slot->buf = NULL;
+		deliver(q, tag, UBLK_TAG_AWAIT_BUFFER);
+	} else {
 		/* Aborted because the device stops, or refused: the tag is finished. */
-		q->tag_state[tag] = UBLK_TAG_DONE;
+		set_tag_state(q, tag, UBLK_TAG_DONE);
 		q->stopping = true;
 		if (cqe->res != UBLK_IO_RES_ABORT && !q->error)
 			q->error = cqe->res < 0 ? cqe->res : -EPROTO;
-		return;
 	}
+}
 
-	desc = &q->descs[tag];
-	io.tag = tag;
-	io.op = desc->op_flags & 0xff;
-	io.flags = desc->op_flags & ~0xffU;
-	io.sector = desc->start_sector;
-	io.nr_sectors = desc->nr_sectors;
-	io.buf = tag_buf(q, tag);
-	q->tag_state[tag] = UBLK_TAG_IN_BACKEND;
-	q->ops->handle_io(q, &io, q->data);
+static void handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
+{
+	if (cqe->user_data == UBLK_UDATA_EVENT) {
+		q->event_armed = false;
+		drain_remote(q);
+		if (!ublk_queue_done(q))
+			arm_event(q);
+	} else if (cqe->user_data == UBLK_UDATA_TIMER) {
+		q->timer_armed = false;
+		q->reclaim_due = true;
+	} else if (cqe->user_data & UBLK_UDATA_CMD) {
+		handle_cmd_cqe(q, cqe);
+	} else {
+		q->target_inflight--;
+		if (q->ops && q->ops->handle_cqe)
+			q->ops->handle_cqe(q, cqe, q->data);
+	}
 }
 
 UBLK_EXPORT int ublk_queue_process(struct ublk_queue *q, unsigned int flags)
@@ -232,33 +496,60 @@ UBLK_EXPORT int ublk_queue_process(struct ublk_queue *q, unsigned int flags)
 
 	if (ublk_queue_done(q))
 		return 0;
-	/* Without waiting, still enter the kernel: deferred completions run there. */
-	if (flags & UBLK_PROCESS_WAIT)
-		ret = io_uring_submit_and_wait(&q->ring, 1);
-	else
-		ret = io_uring_submit_and_get_events(&q->ring);
-	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+	/* Completions parked by other threads go out with this submit. */
+	count += drain_remote(q);
+	arm_timer(q);
+	/* A due reclaim must not wait for the next event. */
+	ret = submit(q, (flags & UBLK_PROCESS_WAIT) && !q->reclaim_due ? 1 : 0);
+	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME) {
 		q->error = q->error ? q->error : ret;
 		return ret;
 	}
 
 	io_uring_for_each_cqe(&q->ring, head, cqe) {
-		if (cqe->user_data & UBLK_UDATA_CMD) {
-			handle_cmd_cqe(q, cqe);
-		} else {
-			q->target_inflight--;
-			if (q->ops->handle_cqe)
-				q->ops->handle_cqe(q, cqe, q->data);
-		}
+		handle_cqe(q, cqe);
 		count++;
 	}
 	io_uring_cq_advance(&q->ring, count);
 	return (int)count;
 }
 
+UBLK_EXPORT int ublk_queue_fd(const struct ublk_queue *q)
+{
+	return q->ring.ring_fd;
+}
+
+UBLK_EXPORT int ublk_queue_get_requests(struct ublk_queue *q, struct ublk_io *ios,
+					unsigned int max)
+{
+	unsigned int n = 0;
+
+	if (!q->arrived)
+		return -EINVAL;
+	while (n < max && q->arrived_count) {
+		uint16_t tag = q->arrived[q->arrived_head];
+		const struct ublksrv_io_desc *desc = &q->descs[tag];
+		struct ublk_io *io = &ios[n++];
+
+		q->arrived_head = (q->arrived_head + 1) % q->depth;
+		q->arrived_count--;
+		io->tag = tag;
+		io->op = desc->op_flags & 0xff;
+		io->flags = desc->op_flags & ~0xffU;
+		io->sector = desc->start_sector;
+		io->nr_sectors = desc->nr_sectors;
+		io->buf = NULL;
+		if (q->buf_mode == UBLK_BUF_LIBRARY)
+			io->buf = lib_buf(q, tag);
+		else if (q->buf_mode == UBLK_BUF_BACKEND && tag_state(q, tag) != UBLK_TAG_AWAIT_BUFFER)
+			io->buf = q->slots[tag].buf;
+	}
+	return (int)n;
+}
+
 UBLK_EXPORT bool ublk_queue_done(const struct ublk_queue *q)
 {
-	return q->stopping && !q->cmds_in_kernel && !q->target_inflight;
+	return q->stopping && !q->cmds_in_kernel && !q->target_inflight && !q->backend_held;
 }
 
 UBLK_EXPORT int ublk_queue_serve(struct ublk_queue *q)
@@ -266,7 +557,7 @@ UBLK_EXPORT int ublk_queue_serve(struct ublk_queue *q)
 	while (!ublk_queue_done(q)) {
 		int ret = ublk_queue_process(q, UBLK_PROCESS_WAIT);
 
-		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME)
 			return ret;
 	}
 	return q->error;
@@ -274,9 +565,69 @@ UBLK_EXPORT int ublk_queue_serve(struct ublk_queue *q)
 
 UBLK_EXPORT int ublk_complete(struct ublk_queue *q, uint16_t tag, int32_t result)
 {
-	if (tag >= q->depth || q->tag_state[tag] != UBLK_TAG_IN_BACKEND)
+	return ublk_complete_buffer(q, tag, result, NULL);
+}
+
+UBLK_EXPORT int ublk_complete_buffer(struct ublk_queue *q, uint16_t tag, int32_t result,
+				     void *buf)
+{
+	/* The kernel copies a READ's data from the buffer: it needs one. */
+	if (q->buf_mode == UBLK_BUF_BACKEND && !buf && result > 0 && tag < q->depth &&
+	    (q->descs[tag].op_flags & 0xff) == UBLK_OP_READ)
 		return -EINVAL;
-	return queue_io_cmd(q, UBLK_U_IO_COMMIT_AND_FETCH_REQ, tag, result);
+	if (buf && q->buf_mode != UBLK_BUF_BACKEND)
+		return -EINVAL;
+	return claim_tag(q, tag, UBLK_TAG_IN_BACKEND, UBLK_ACT_COMMIT, result, buf);
+}
+
+UBLK_EXPORT int ublk_provide_buffer(struct ublk_queue *q, uint16_t tag, void *buf)
+{
+	if (!buf || q->buf_mode != UBLK_BUF_BACKEND)
+		return -EINVAL;
+	return claim_tag(q, tag, UBLK_TAG_AWAIT_BUFFER, UBLK_ACT_GET_DATA, 0, buf);
+}
+
+/* Where request @tag's data lives on the char device (USER_COPY). */
+static off_t user_copy_offset(const struct ublk_queue *q, uint16_t tag, size_t offset)
+{
+	return (off_t)(UBLKSRV_IO_BUF_OFFSET + ((uint64_t)q->q_id << UBLK_QID_OFF) +
+		       ((uint64_t)tag << UBLK_TAG_OFF) + offset);
+}
+
+static int check_user_copy(const struct ublk_queue *q, uint16_t tag, size_t len,
+			   size_t offset)
+{
+	if (q->buf_mode != UBLK_BUF_USER_COPY || tag >= q->depth ||
+	    offset + len > (size_t)q->descs[tag].nr_sectors << 9)
+		return -EINVAL;
+	return 0;
+}
+
+UBLK_EXPORT ssize_t ublk_io_get_data(struct ublk_queue *q, uint16_t tag, void *buf,
+				     size_t len, size_t offset)
+{
+	ssize_t ret = check_user_copy(q, tag, len, offset);
+
+	if (ret < 0)
+		return ret;
+	ret = pread(q->dev->cdev_fd, buf, len, user_copy_offset(q, tag, offset));
+	return ret < 0 ? -errno : ret;
+}
+
+UBLK_EXPORT ssize_t ublk_io_put_data(struct ublk_queue *q, uint16_t tag, const void *buf,
+				     size_t len, size_t offset)
+{
+	ssize_t ret = check_user_copy(q, tag, len, offset);
+
+	if (ret < 0)
+		return ret;
+	ret = pwrite(q->dev->cdev_fd, buf, len, user_copy_offset(q, tag, offset));
+	return ret < 0 ? -errno : ret;
+}
+
+UBLK_EXPORT void ublk_queue_set_buffer_idle(struct ublk_queue *q, unsigned int ms)
+{
+	q->idle_ms = ms;
 }
 
 UBLK_EXPORT struct io_uring_sqe *ublk_queue_get_sqe(struct ublk_queue *q)
