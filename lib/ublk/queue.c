@@ -488,16 +488,22 @@ static void handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 	}
 }
 
-UBLK_EXPORT int ublk_queue_process(struct ublk_queue *q, unsigned int flags)
+/*
+ * One round: drain, submit, wait if asked, handle CQEs. Handling queues new
+ * SQEs (commits, the eventfd read); @flush submits them before returning,
+ * which a caller that then sleeps elsewhere (epoll) needs. The serving loop
+ * leaves them for its next round's submit.
+ */
+static int process(struct ublk_queue *q, unsigned int flags, bool flush)
 {
 	struct io_uring_cqe *cqe;
-	unsigned int head, count = 0;
+	unsigned int head, seen = 0, count;
 	int ret;
 
 	if (ublk_queue_done(q))
 		return 0;
 	/* Completions parked by other threads go out with this submit. */
-	count += drain_remote(q);
+	count = drain_remote(q);
 	arm_timer(q);
 	/* A due reclaim must not wait for the next event. */
 	ret = submit(q, (flags & UBLK_PROCESS_WAIT) && !q->reclaim_due ? 1 : 0);
@@ -508,10 +514,24 @@ UBLK_EXPORT int ublk_queue_process(struct ublk_queue *q, unsigned int flags)
 
 	io_uring_for_each_cqe(&q->ring, head, cqe) {
 		handle_cqe(q, cqe);
-		count++;
+		seen++;
 	}
-	io_uring_cq_advance(&q->ring, count);
-	return (int)count;
+	io_uring_cq_advance(&q->ring, seen);
+	count += drain_remote(q);
+	if (flush && io_uring_sq_ready(&q->ring)) {
+		ret = io_uring_submit(&q->ring);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+			q->error = q->error ? q->error : ret;
+			return ret;
+		}
+		after_submit(q);
+	}
+	return (int)(count + seen);
+}
+
+UBLK_EXPORT int ublk_queue_process(struct ublk_queue *q, unsigned int flags)
+{
+	return process(q, flags, true);
 }
 
 UBLK_EXPORT int ublk_queue_fd(const struct ublk_queue *q)
@@ -555,7 +575,7 @@ UBLK_EXPORT bool ublk_queue_done(const struct ublk_queue *q)
 UBLK_EXPORT int ublk_queue_serve(struct ublk_queue *q)
 {
 	while (!ublk_queue_done(q)) {
-		int ret = ublk_queue_process(q, UBLK_PROCESS_WAIT);
+		int ret = process(q, UBLK_PROCESS_WAIT, false);
 
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME)
 			return ret;
@@ -634,8 +654,11 @@ UBLK_EXPORT struct io_uring_sqe *ublk_queue_get_sqe(struct ublk_queue *q)
 {
 	struct io_uring_sqe *sqe = queue_sqe(q);
 
-	if (sqe)
+	if (sqe) {
+		/* No stale user_data may look like one of the library's commands. */
+		memset(sqe, 0, sizeof(*sqe));
 		q->target_inflight++;
+	}
 	return sqe;
 }
 
