@@ -51,10 +51,10 @@ static int bdev_discard_supported(const struct stat *st)
 	return max > 0;
 }
 
-/* Punching a hole past the end of a file changes nothing: a safe probe. */
-static int file_discard_supported(int fd, uint64_t size)
+/* fallocate() past the end of a file changes nothing: a safe probe. */
+static bool file_fallocate_supported(int fd, uint64_t size, int mode)
 {
-	return !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	return !fallocate(fd, mode | FALLOC_FL_KEEP_SIZE,
 			  (off_t)((size + 4095) & ~4095ULL), 4096);
 }
 
@@ -119,11 +119,15 @@ static int loop_init(struct target *t, const struct add_opts *o,
 		}
 		lbs = (unsigned int)bs;
 		p->discard = !t->read_only && bdev_discard_supported(&st);
+		t->zero_range = true; /* the block layer writes zeroes if it must */
 	} else {
 		size = (uint64_t)st.st_size;
 		if (t->direct)
 			lbs = file_dio_align(t->fd);
-		p->discard = !t->read_only && file_discard_supported(t->fd, size);
+		p->discard = !t->read_only &&
+			     file_fallocate_supported(t->fd, size, FALLOC_FL_PUNCH_HOLE);
+		t->zero_range = p->discard &&
+				file_fallocate_supported(t->fd, size, FALLOC_FL_ZERO_RANGE);
 	}
 	if (lbs < 512 || lbs > 4096 || (lbs & (lbs - 1))) {
 		log_err("backing file %s: unsupported block size %u", t->file, lbs);
@@ -214,7 +218,16 @@ static void loop_handle_io(struct ublk_queue *q, const struct ublk_io *io,
 					off, (off_t)len);
 		break;
 	case UBLK_OP_WRITE_ZEROES:
-		io_uring_prep_fallocate(sqe, t->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+		/*
+		 * A hole reads back as zeroes, as the kernel's loop does it; zero the
+		 * range in place where it must stay allocated (NOUNMAP) and the
+		 * file system can (tmpfs cannot).
+		 */
+		io_uring_prep_fallocate(sqe, t->fd,
+					((io->flags & UBLK_IO_FLAG_NOUNMAP) && t->zero_range
+						 ? FALLOC_FL_ZERO_RANGE
+						 : FALLOC_FL_PUNCH_HOLE) |
+						FALLOC_FL_KEEP_SIZE,
 					off, (off_t)len);
 		break;
 	}

@@ -37,6 +37,7 @@ struct target {
 	int fd;     /* backing file, or -1 */
 	bool direct;
 	bool read_only;
+	bool zero_range; /* fallocate(FALLOC_FL_ZERO_RANGE) works on it */
 };
 
 struct target_ops {

@@ -1,0 +1,291 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# Helpers for the VM test cases (tests/vm/cases/*.sh), sourced with
+#   . "$(dirname "$0")/../lib.sh"
+# A case exits 0 to pass, 1 to fail (fail) and 77 to skip (skip).  Cases run
+# as root inside the test VM, in a scratch directory on tmpfs ($WORK), with
+# ublk_drv loaded; guest/run.sh cleans up whatever a case leaves behind, but a
+# case that leaves a ublk device fails.
+
+set -u
+set -o pipefail
+
+WORK=${UBLKVM_WORK:-$(mktemp -d /tmp/ublkvm.XXXXXX)}
+GIB=$((1024 * 1024 * 1024))
+MIB=$((1024 * 1024))
+
+# fail and skip end the case even when called in a subshell (a command
+# substitution or a pipeline): the subshell signals the case's main shell.
+LIB_PID=$$
+trap 'exit 1' USR1
+trap 'exit 77' USR2
+
+fail() {
+	echo "FAIL: $*" >&2
+	[ "$BASHPID" = "$LIB_PID" ] || kill -USR1 "$LIB_PID"
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*"
+	if [ -n "${UBLKVM_SKIP_FILE:-}" ]; then
+		echo "$*" >"$UBLKVM_SKIP_FILE"
+	fi
+	[ "$BASHPID" = "$LIB_PID" ] || kill -USR2 "$LIB_PID"
+	exit 77
+}
+
+log() {
+	echo "--- $*"
+}
+
+# must CMD...: run CMD, fail with its output if it exits non-zero.
+must() {
+	local out rc
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		printf '%s\n' "$out" >&2
+		fail "'$*' exited with $rc"
+	fi
+	[ -z "$out" ] || printf '%s\n' "$out"
+}
+
+# wait_for_path PATH [TIMEOUT]: wait until PATH exists (default 10 s).
+wait_for_path() {
+	local path=$1 timeout=${2:-10} i
+	for ((i = 0; i < timeout * 20; i++)); do # bounded: TIMEOUT seconds
+		[ -e "$path" ] && return 0
+		sleep 0.05
+	done
+	[ -e "$path" ]
+}
+
+# wait_gone PATH [TIMEOUT]: wait until PATH no longer exists (default 10 s).
+wait_gone() {
+	local path=$1 timeout=${2:-10} i
+	for ((i = 0; i < timeout * 20; i++)); do # bounded: TIMEOUT seconds
+		[ -e "$path" ] || return 0
+		sleep 0.05
+	done
+	[ ! -e "$path" ]
+}
+
+# wait_pid_gone PID [TIMEOUT]: wait until process PID has exited (or is a
+# zombie nobody reaps; for a daemon that means it exited).
+wait_pid_gone() {
+	local pid=$1 timeout=${2:-10} i
+	for ((i = 0; i < timeout * 20; i++)); do # bounded: TIMEOUT seconds
+		pid_alive "$pid" || return 0
+		sleep 0.05
+	done
+	! pid_alive "$pid"
+}
+
+pid_alive() {
+	local state
+	[ -r "/proc/$1/stat" ] || return 1
+	state=$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# ublk_add ARGS...: add a device, print its id.  The device must be live and
+# /dev/ublkbN present when `ublk add` returns.  Use as
+#   id=$(ublk_add -t null) || fail "..."
+UBLK_ADD_N=0
+ublk_add() {
+	local out err rc id
+	UBLK_ADD_N=$((UBLK_ADD_N + 1))
+	out=$WORK/.add.$BASHPID.$UBLK_ADD_N.out
+	err=$WORK/.add.$BASHPID.$UBLK_ADD_N.err
+	# files, not a pipe: the daemon that stays behind must not hold our output
+	timeout 60 ublk add "$@" >"$out" 2>"$err" </dev/null
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		echo "ublk add $*: exit status $rc" >&2
+		cat "$err" >&2
+		return 1
+	fi
+	if ! [[ $(cat "$out") =~ ([0-9]+) ]]; then
+		echo "ublk add $*: no device id in its output: '$(cat "$out")'" >&2
+		return 1
+	fi
+	id=${BASH_REMATCH[1]}
+	if [ ! -b "/dev/ublkb$id" ]; then
+		echo "ublk add $*: returned, but /dev/ublkb$id is not a block device" >&2
+		return 1
+	fi
+	echo "$id"
+}
+
+# ublk_del ID: delete device ID; its nodes must go and its daemon exit.
+ublk_del() {
+	local id=$1 pid
+	pid=$(list_field "$id" daemon_pid 2>/dev/null)
+	must timeout 60 ublk del -n "$id" >/dev/null
+	wait_gone "/dev/ublkb$id" 10 || fail "/dev/ublkb$id still exists after del"
+	wait_gone "/dev/ublkc$id" 10 || fail "/dev/ublkc$id still exists after del"
+	if [[ $pid =~ ^[0-9]+$ ]] && [ "$pid" -gt 0 ]; then
+		wait_pid_gone "$pid" 10 || fail "daemon $pid of device $id still runs after del"
+	fi
+}
+
+# list_json [ID]: `ublk list --json` (of one device), validated as JSON
+list_json() {
+	local out
+	if [ $# -gt 0 ]; then
+		out=$(timeout 30 ublk list -n "$1" --json) || fail "ublk list -n $1 --json failed"
+	else
+		out=$(timeout 30 ublk list --json) || fail "ublk list --json failed"
+	fi
+	jq -e 'type == "array"' >/dev/null <<<"$out" ||
+		fail "ublk list --json is not a JSON array: $out"
+	printf '%s\n' "$out"
+}
+
+# list_field ID FIELD: one field of device ID in `ublk list -n ID --json`
+# (as jq -c prints it: strings quoted); fails if the device is not listed
+list_field() {
+	local json
+	json=$(list_json "$1")
+	jq -e --argjson id "$1" 'any(.[]; .id == $id)' >/dev/null <<<"$json" ||
+		fail "device $1 is not in ublk list -n $1 --json: $json"
+	jq -c --argjson id "$1" --arg f "$2" '.[] | select(.id == $id) | .[$f]' <<<"$json" ||
+		fail "jq failed on ublk list --json"
+}
+
+# assert_list_empty: no device in `ublk list` nor `ublk list --json`, and
+# no ublk device node.
+assert_list_empty() {
+	local out d
+	for d in /dev/ublkc[0-9]* /dev/ublkb[0-9]*; do
+		[ -e "$d" ] && fail "$d exists"
+	done
+	out=$(timeout 30 ublk list) || fail "ublk list failed"
+	[ -z "$out" ] || fail "ublk list is not empty: $out"
+	out=$(timeout 30 ublk list --json) || fail "ublk list --json failed"
+	jq -e '. == []' >/dev/null <<<"$out" || fail "ublk list --json is not []: $out"
+}
+
+# daemon_pids: processes running the ublk executable
+daemon_pids() {
+	local exe p
+	exe=$(readlink -f "$(command -v ublk)") || return 0
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] && pid_alive "${p#/proc/}" &&
+			echo "${p#/proc/}"
+	done
+}
+
+# assert_no_daemon: no ublk process is left (waits up to 10 s)
+assert_no_daemon() {
+	local i
+	for ((i = 0; i < 200; i++)); do # bounded: 10 s
+		[ -z "$(daemon_pids)" ] && return 0
+		sleep 0.05
+	done
+	fail "ublk processes are left: $(daemon_pids | tr '\n' ' ')"
+}
+
+# expect_error REGEX CMD...: CMD must fail within 60 s, print exactly one
+# line on stderr, starting with "ublk: " and matching REGEX (extended,
+# case-insensitive), and nothing on stdout.
+expect_error() {
+	local regex=$1 rc lines
+	shift
+	timeout 60 "$@" >"$WORK/.stdout" 2>"$WORK/.stderr" </dev/null
+	rc=$?
+	echo "\$ $* -> exit $rc, stderr: $(cat "$WORK/.stderr")"
+	[ "$rc" -ne 124 ] || fail "'$*' did not return within 60 s"
+	[ "$rc" -ne 0 ] || fail "'$*' succeeded; it should have failed"
+	[ ! -s "$WORK/.stdout" ] || fail "'$*' printed on stdout: $(cat "$WORK/.stdout")"
+	lines=$(wc -l <"$WORK/.stderr")
+	[ "$lines" -eq 1 ] || fail "'$*' printed $lines lines on stderr, expected 1"
+	grep -q '^ublk: ' "$WORK/.stderr" || fail "the error line does not start with 'ublk: '"
+	grep -Eiq -- "$regex" "$WORK/.stderr" || fail "the error line does not match /$regex/"
+}
+
+# load_module NAME [PARAM=VALUE...]
+load_module() {
+	local m=$1
+	shift
+	if [ -e "/sys/module/$m/initstate" ]; then
+		rmmod "$m" || fail "cannot unload $m to load it with '$*'"
+	fi
+	modprobe "$m" "$@" || fail "modprobe $m $* failed"
+}
+
+# backing_file PATH SIZE: a sparse file of SIZE (truncate syntax) on tmpfs
+backing_file() {
+	rm -f "$1"
+	truncate -s "$2" "$1" || fail "cannot create $1"
+}
+
+# fio_run NAME FIO-ARGS...: a short fio job (io_uring, direct IO, 4k unless
+# overridden); fails unless fio succeeds without errors and did IO.  Prints a
+# one-line summary.
+fio_run() {
+	local name=$1 out
+	shift
+	out=$WORK/.fio-$name.json
+	timeout 120 fio --name="$name" --ioengine=io_uring --direct=1 --bs=4k \
+		--output-format=json --output="$out" "$@" >"$WORK/.fio.log" 2>&1
+	local rc=$?
+	if [ "$rc" -ne 0 ]; then
+		cat "$WORK/.fio.log" >&2
+		[ -s "$out" ] && sed -n '/"error"/p' "$out" >&2
+		fail "fio $name failed (exit $rc): fio $*"
+	fi
+	local summary
+	summary=$(jq -r '[.jobs[] | {e: .error, r: .read.io_bytes, w: .write.io_bytes,
+		ri: .read.iops, wi: .write.iops}] |
+		"\(map(.e) | add) \(map(.r) | add) \(map(.w) | add) \(map(.ri) | add | floor) \(map(.wi) | add | floor)"' "$out") ||
+		fail "fio $name: cannot read its JSON output"
+	local err rbytes wbytes riops wiops
+	read -r err rbytes wbytes riops wiops <<<"$summary"
+	echo "fio $name: read $((rbytes / 1024)) KiB ($riops IOPS), written $((wbytes / 1024)) KiB ($wiops IOPS)"
+	[ "$err" = 0 ] || fail "fio $name reported error $err"
+	[ $((rbytes + wbytes)) -gt 0 ] || fail "fio $name did no IO"
+	# for the caller: bytes fio read and wrote
+	# shellcheck disable=SC2034
+	FIO_READ_BYTES=$rbytes FIO_WRITE_BYTES=$wbytes
+}
+
+# fio_verify NAME DEV SIZE [FIO-ARGS...]: write SIZE bytes of DEV at random
+# with crc32c checksums, then read everything back and verify it.
+fio_verify() {
+	local name=$1 dev=$2 size=$3
+	shift 3
+	fio_run "$name" --filename="$dev" --rw=randwrite --size="$size" \
+		--iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1 \
+		--verify_backlog=0 "$@"
+	[ "$FIO_READ_BYTES" -ge "$(numfmt_bytes "$size")" ] ||
+		fail "fio $name verified only $FIO_READ_BYTES bytes of $size"
+}
+
+# numfmt_bytes 16M -> 16777216
+numfmt_bytes() {
+	local v=$1 n
+	n=${v%[kKmMgG]}
+	case $v in
+	*[kK]) echo $((n * 1024)) ;;
+	*[mM]) echo $((n * MIB)) ;;
+	*[gG]) echo $((n * GIB)) ;;
+	*) echo "$v" ;;
+	esac
+}
+
+# alloc_bytes FILE: bytes actually allocated to FILE
+alloc_bytes() {
+	echo $(($(stat -c '%b' "$1") * $(stat -c '%B' "$1")))
+}
+
+require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || skip "$c is not available in the VM"
+	done
+}
+
+[ -c /dev/ublk-control ] || fail "/dev/ublk-control is missing (ublk_drv not loaded?)"
