@@ -48,6 +48,13 @@ struct io_uring_cqe;
 #define UBLK_FEAT_ZONED (1ULL << 8)
 #define UBLK_FEAT_USER_RECOVERY_FAIL_IO (1ULL << 9)
 
+/* The flags a device may be added with: what this library can serve. */
+#define UBLK_FEAT_SUPPORTED                                                    \
+	(UBLK_FEAT_URING_CMD_COMP_IN_TASK | UBLK_FEAT_NEED_GET_DATA |          \
+	 UBLK_FEAT_USER_RECOVERY | UBLK_FEAT_USER_RECOVERY_REISSUE |           \
+	 UBLK_FEAT_CMD_IOCTL_ENCODE | UBLK_FEAT_USER_COPY |                    \
+	 UBLK_FEAT_USER_RECOVERY_FAIL_IO)
+
 /*
  * Name of feature bit @bit ("USER_COPY", ...), or NULL for a bit this
  * library does not know by name.
@@ -135,19 +142,24 @@ int ublk_ctrl_open(struct ublk_ctrl **ctrlp);
 void ublk_ctrl_close(struct ublk_ctrl *ctrl);
 
 /*
- * Bound every later command on @ctrl to @timeout_ms (default 10000). A
- * command that does not finish in time is cancelled and fails with
- * -ETIMEDOUT.
+ * Bound every later command on @ctrl to @timeout_ms (default 10000; 0 is
+ * taken as 1). A command that does not finish in time is cancelled and
+ * fails with -ETIMEDOUT.
  */
 void ublk_ctrl_set_timeout(struct ublk_ctrl *ctrl, unsigned int timeout_ms);
 
-/* The driver's feature bits (UBLK_FEAT_*); -EOPNOTSUPP before Linux 6.5. */
+/*
+ * The driver's feature bits (UBLK_FEAT_* and newer bits this library does
+ * not name); -EOPNOTSUPP before Linux 6.5.
+ */
 int ublk_ctrl_get_features(struct ublk_ctrl *ctrl, uint64_t *features);
 
 /*
  * Add a device. Feature flags the driver does not have are dropped; the
- * flags granted are in @info->flags. Returns the new device id (>= 0).
- * -EEXIST: the id is in use; -EINVAL: a value out of range.
+ * flags granted are in @info->flags (@info may be NULL), and the kernel may
+ * grant fewer queues than asked (at most one per CPU): use info->nr_queues.
+ * Returns the new device id (>= 0). -EEXIST: the id is in use; -EINVAL: a
+ * value out of range; -EOPNOTSUPP: a flag outside UBLK_FEAT_SUPPORTED.
  */
 int ublk_ctrl_add(struct ublk_ctrl *ctrl, const struct ublk_dev_config *cfg,
 		  struct ublk_dev_info *info);
@@ -155,7 +167,7 @@ int ublk_ctrl_add(struct ublk_ctrl *ctrl, const struct ublk_dev_config *cfg,
 /*
  * Delete device @id. Waits (bounded by the control timeout) until the
  * kernel has released it, which needs every /dev/ublkcN reference closed.
- * -ENOENT: no such device.
+ * -ENODEV: no such device.
  */
 int ublk_ctrl_del(struct ublk_ctrl *ctrl, uint32_t id);
 
@@ -173,7 +185,7 @@ int ublk_ctrl_start(struct ublk_ctrl *ctrl, uint32_t id, pid_t daemon_pid);
  */
 int ublk_ctrl_stop(struct ublk_ctrl *ctrl, uint32_t id);
 
-/* Read what the kernel knows of device @id. -ENOENT: no such device. */
+/* Read what the kernel knows of device @id. -ENODEV: no such device. */
 int ublk_ctrl_get_info(struct ublk_ctrl *ctrl, uint32_t id,
 		       struct ublk_dev_info *info);
 
@@ -194,8 +206,9 @@ int ublk_ctrl_get_affinity(struct ublk_ctrl *ctrl, uint32_t id, uint16_t q_id,
 			   void *cpus, size_t size);
 
 /*
- * List the ids of existing devices, ascending, into @ids (room for @max).
- * Returns how many devices exist, which may be more than @max.
+ * List the ids of existing devices, ascending, into @ids (room for @max):
+ * the @max lowest. Returns how many devices exist, which may be more than
+ * @max. @ctrl is not used; the list comes from sysfs (or /dev).
  */
 int ublk_ctrl_list(struct ublk_ctrl *ctrl, uint32_t *ids, unsigned int max);
 
@@ -272,11 +285,22 @@ struct ublk_queue_ops {
 	/*
 	 * Backend-supplied buffers: the library and the kernel are done with
 	 * @buf, given for request @tag; the backend may reuse or free it.
-	 * Optional.
+	 * Every buffer given comes back here, at the latest from
+	 * ublk_queue_deinit(). Optional.
 	 */
 	void (*buffer_done)(struct ublk_queue *q, uint16_t tag, void *buf,
 			    void *data);
+	/* UBLK_QUEUE_* */
+	unsigned int flags;
 };
+
+/*
+ * The queue is driven from the backend's own event loop: ublk_queue_fd()
+ * and ublk_queue_process() without waiting. Implied by pull style. Such a
+ * ring runs completion work eagerly, so that it always wakes a poller; a
+ * queue served by ublk_queue_serve() defers that work to batch it.
+ */
+#define UBLK_QUEUE_POLL (1U << 0)
 
 /*
  * Open the data plane of device @id (its /dev/ublkcN). The device must
@@ -307,8 +331,10 @@ int ublk_queue_init(struct ublk_dev *dev, uint16_t q_id,
 void ublk_queue_deinit(struct ublk_queue *q);
 
 /*
- * Serve the queue until the device is stopped and every request is done.
- * Returns 0 then, or a negative errno if the ring fails.
+ * Serve the queue (callback style) until the device is stopped and every
+ * request is done. Returns 0 then, or a negative errno if the ring fails.
+ * A pull-style queue is driven with ublk_queue_process() and
+ * ublk_queue_get_requests() instead.
  */
 int ublk_queue_serve(struct ublk_queue *q);
 
@@ -325,8 +351,10 @@ int ublk_queue_process(struct ublk_queue *q, unsigned int flags);
 
 /*
  * A file descriptor that polls readable (POLLIN) when the queue has
- * something for ublk_queue_process(), for a backend's own event loop. It
- * belongs to the queue: do not read from it or close it.
+ * something for ublk_queue_process(), for a backend's own event loop; call
+ * ublk_queue_process() before the first wait. It belongs to the queue: do
+ * not read from it or close it. -EINVAL unless the queue is pull style or
+ * has UBLK_QUEUE_POLL.
  */
 int ublk_queue_fd(const struct ublk_queue *q);
 
@@ -338,7 +366,11 @@ int ublk_queue_fd(const struct ublk_queue *q);
 int ublk_queue_get_requests(struct ublk_queue *q, struct ublk_io *ios,
 			    unsigned int max);
 
-/* True once the device is stopped and the queue has nothing in flight. */
+/*
+ * True once the device is stopped and the queue has nothing in flight: no
+ * command in the kernel, no request in the backend's hands, no backend SQE.
+ * On the queue's thread.
+ */
 bool ublk_queue_done(const struct ublk_queue *q);
 
 /*
@@ -346,14 +378,16 @@ bool ublk_queue_done(const struct ublk_queue *q);
  * a negative errno to fail it. Any thread may call it, at any time, once
  * per request; completions from other threads wake the queue's thread
  * through an eventfd its ring waits on, many completions for one wake-up.
- * -EINVAL: @tag is not a request the backend holds.
+ * A WRITE still waiting for its buffer (backend-supplied mode) may be
+ * failed this way too. -EINVAL: @tag is not a request the backend holds.
  */
 int ublk_complete(struct ublk_queue *q, uint16_t tag, int32_t result);
 
 /*
  * Backend-supplied buffers: complete READ request @tag with @result bytes
  * of data in @buf (which must stay valid until ops->buffer_done()). Other
- * requests may be completed this way too. Any thread.
+ * requests may be completed this way too; a WRITE only with the buffer it
+ * was given, or NULL. Any thread.
  */
 int ublk_complete_buffer(struct ublk_queue *q, uint16_t tag, int32_t result,
 			 void *buf);
@@ -379,7 +413,7 @@ ssize_t ublk_io_put_data(struct ublk_queue *q, uint16_t tag, const void *buf,
  * Library-managed buffers: return the pages of a slot's buffer to the
  * system once it has been idle for between @ms and 2 * @ms milliseconds
  * (default 1000; 0: never). A buffer that belongs to a request in flight is
- * never touched.
+ * never touched. On the queue's thread.
  */
 void ublk_queue_set_buffer_idle(struct ublk_queue *q, unsigned int ms);
 

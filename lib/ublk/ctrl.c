@@ -172,7 +172,9 @@ UBLK_EXPORT void ublk_ctrl_close(struct ublk_ctrl *ctrl)
 UBLK_EXPORT void ublk_ctrl_set_timeout(struct ublk_ctrl *ctrl,
 				       unsigned int timeout_ms)
 {
+	pthread_mutex_lock(&ctrl->lock);
 	ctrl->timeout_ms = timeout_ms ? timeout_ms : 1;
+	pthread_mutex_unlock(&ctrl->lock);
 }
 
 UBLK_EXPORT int ublk_ctrl_get_features(struct ublk_ctrl *ctrl,
@@ -188,7 +190,8 @@ UBLK_EXPORT int ublk_ctrl_get_features(struct ublk_ctrl *ctrl,
 	int ret;
 
 	ret = ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_FEATURES, &cmd);
-	if (ret == -EINVAL || ret == -ENOTTY)
+	/* Before 6.5 the command is unknown, or taken for one on device -1. */
+	if (ret == -EINVAL || ret == -ENOTTY || ret == -ENODEV)
 		return -EOPNOTSUPP;
 	if (ret < 0)
 		return ret;
@@ -233,6 +236,8 @@ UBLK_EXPORT int ublk_ctrl_add(struct ublk_ctrl *ctrl,
 	};
 	int ret;
 
+	if (cfg->flags & ~UBLK_FEAT_SUPPORTED)
+		return -EOPNOTSUPP;
 	if (!cfg->nr_queues || cfg->nr_queues > UBLK_MAX_QUEUES ||
 	    !cfg->queue_depth || cfg->queue_depth > UBLK_MAX_DEPTH ||
 	    k.max_io_buf_bytes > UBLK_MAX_IO_BYTES ||
@@ -414,11 +419,12 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Device ids from the names of a directory's "ublkcN" entries. */
+/* Device ids from the names of a directory's "ublkcN" entries: the @max lowest. */
 static int list_dir(const char *path, uint32_t *ids, unsigned int max)
 {
+	uint32_t *all = NULL;
+	size_t n = 0, room = 0;
 	struct dirent *de;
-	unsigned int n = 0;
 	DIR *dir;
 
 	dir = opendir(path);
@@ -433,13 +439,25 @@ static int list_dir(const char *path, uint32_t *ids, unsigned int max)
 		id = strtoul(de->d_name + 5, &end, 10);
 		if (*end || id > UINT32_MAX)
 			continue;
-		if (n < max)
-			ids[n] = (uint32_t)id;
-		n++;
+		if (n == room) {
+			uint32_t *more = realloc(all, (room = room ? 2 * room : 64) * sizeof(*all));
+
+			if (!more) {
+				free(all);
+				closedir(dir);
+				return -ENOMEM;
+			}
+			all = more;
+		}
+		all[n++] = (uint32_t)id;
 	}
 	closedir(dir);
-	qsort(ids, n < max ? n : max, sizeof(*ids), cmp_u32);
-	return (int)n;
+	if (n && max) {
+		qsort(all, n, sizeof(*all), cmp_u32);
+		memcpy(ids, all, (n < max ? n : max) * sizeof(*ids));
+	}
+	free(all);
+	return n > INT32_MAX ? -EOVERFLOW : (int)n;
 }
 
 UBLK_EXPORT int ublk_ctrl_list(struct ublk_ctrl *ctrl, uint32_t *ids,

@@ -51,8 +51,9 @@ enum ublk_buf_mode {
 
 /* What the backend asked for a claimed tag. */
 enum ublk_tag_action {
-	UBLK_ACT_COMMIT,   /* COMMIT_AND_FETCH with slot->result */
-	UBLK_ACT_GET_DATA, /* NEED_GET_DATA into slot->buf */
+	UBLK_ACT_COMMIT,     /* COMMIT_AND_FETCH with slot->result */
+	UBLK_ACT_GET_DATA,   /* NEED_GET_DATA into slot->buf */
+	UBLK_ACT_FAIL_WRITE, /* NEED_GET_DATA into scratch, then fail */
 };
 
 struct ublk_tag_slot {
@@ -61,6 +62,7 @@ struct ublk_tag_slot {
 	uint8_t last_cmd;      /* _IOC_NR of the command in flight */
 	bool buf_dirty;        /* library buffer may hold pages */
 	bool buf_used;         /* ... and was used since the last idle tick */
+	bool fail_pending;     /* commit slot->result once the data is in */
 	int32_t result;
 	uint16_t next;         /* next tag + 1 on the remote stack */
 	void *buf;             /* backend buffer */
@@ -75,10 +77,12 @@ struct ublk_queue {
 	uint16_t q_id;
 	uint16_t depth;
 	enum ublk_buf_mode buf_mode;
+	bool pollable; /* driven from an outside event loop */
 	const struct ublksrv_io_desc *descs;
 	size_t descs_len;
 	char *bufs; /* library mode: depth buffers of buf_size, reserved only */
 	size_t buf_size;
+	void *scratch; /* backend mode: where the data of failed WRITEs goes */
 	struct ublk_tag_slot *slots;
 
 	/* Tags claimed by other threads: a lock-free stack of tag + 1. */

@@ -100,23 +100,66 @@ static void *cmd_buf(struct ublk_queue *q, uint16_t tag)
 	return NULL;
 }
 
+/* Leave a claimed tag for the queue's thread, and wake it. */
+static void park_claimed(struct ublk_queue *q, uint16_t tag)
+{
+	uint32_t head = atomic_load_explicit(&q->remote_head, memory_order_relaxed);
+
+	do {
+		q->slots[tag].next = (uint16_t)head;
+	} while (!atomic_compare_exchange_weak_explicit(&q->remote_head, &head, tag + 1U,
+							memory_order_release,
+							memory_order_relaxed));
+	/* The first of a batch wakes the ring; the others ride along. */
+	if (!head)
+		eventfd_write(q->event_fd, 1);
+}
+
+/*
+ * Where the kernel puts the data of a WRITE the backend fails before giving
+ * it a buffer (it only takes NEED_GET_DATA for it): reserved, never read.
+ */
+static void *scratch_buf(struct ublk_queue *q)
+{
+	if (!q->scratch) {
+		void *map = mmap(NULL, q->dev->info.max_io_bytes, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		q->scratch = map == MAP_FAILED ? NULL : map;
+	}
+	return q->scratch;
+}
+
 /* Send what the backend asked for @tag (owner thread). */
-static int issue_claimed(struct ublk_queue *q, uint16_t tag)
+static void issue_claimed(struct ublk_queue *q, uint16_t tag)
 {
 	struct ublk_tag_slot *slot = &q->slots[tag];
 	int ret;
 
-	q->backend_held--;
-	if (slot->action == UBLK_ACT_GET_DATA)
-		return queue_io_cmd(q, UBLK_U_IO_NEED_GET_DATA, tag, 0, slot->buf);
-
-	ret = queue_io_cmd(q, UBLK_U_IO_COMMIT_AND_FETCH_REQ, tag, slot->result,
-			   cmd_buf(q, tag));
-	if (q->buf_mode == UBLK_BUF_BACKEND && slot->buf) {
+	switch (slot->action) {
+	case UBLK_ACT_GET_DATA:
+		ret = queue_io_cmd(q, UBLK_U_IO_NEED_GET_DATA, tag, 0, slot->buf);
+		break;
+	case UBLK_ACT_FAIL_WRITE:
+		ret = scratch_buf(q) ? queue_io_cmd(q, UBLK_U_IO_NEED_GET_DATA, tag, 0,
+						    q->scratch)
+				     : -ENOMEM;
+		slot->fail_pending = ret == 0;
+		break;
+	default:
+		ret = queue_io_cmd(q, UBLK_U_IO_COMMIT_AND_FETCH_REQ, tag, slot->result,
+				   cmd_buf(q, tag));
 		/* Hand the buffer back once the kernel has taken the commit. */
-		q->release[q->release_count++] = tag;
+		if (!ret && q->buf_mode == UBLK_BUF_BACKEND && slot->buf)
+			q->release[q->release_count++] = tag;
+		break;
 	}
-	return ret;
+	if (ret < 0) {
+		/* No SQE to be had now: try again on the next round. */
+		park_claimed(q, tag);
+		return;
+	}
+	q->backend_held--;
 }
 
 /* Claim @tag for the backend's @action; send it now or from the owner. */
@@ -124,7 +167,6 @@ static int claim_tag(struct ublk_queue *q, uint16_t tag, uint8_t from,
 		     uint8_t action, int32_t result, void *buf)
 {
 	struct ublk_tag_slot *slot;
-	uint32_t head;
 
 	if (tag >= q->depth)
 		return -EINVAL;
@@ -136,21 +178,13 @@ static int claim_tag(struct ublk_queue *q, uint16_t tag, uint8_t from,
 		return -EINVAL;
 	slot->action = action;
 	slot->result = result;
-	if (buf || action == UBLK_ACT_GET_DATA)
+	if (buf)
 		slot->buf = buf;
 
 	if (pthread_equal(pthread_self(), q->owner))
-		return issue_claimed(q, tag);
-
-	head = atomic_load_explicit(&q->remote_head, memory_order_relaxed);
-	do {
-		slot->next = (uint16_t)head;
-	} while (!atomic_compare_exchange_weak_explicit(&q->remote_head, &head, tag + 1U,
-							memory_order_release,
-							memory_order_relaxed));
-	/* The first of a batch wakes the ring; the others ride along. */
-	if (!head)
-		eventfd_write(q->event_fd, 1);
+		issue_claimed(q, tag);
+	else
+		park_claimed(q, tag);
 	return 0;
 }
 
@@ -270,12 +304,18 @@ static int queue_ring_init(struct ublk_queue *q)
 		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER,
 		0,
 	};
+	/*
+	 * A poller of the ring must be woken at once: deferred work wakes it
+	 * only after an RCU grace period, and cooperative task work not at
+	 * all while the thread sleeps elsewhere. Plain task work it is.
+	 */
+	unsigned int first = q->pollable ? 2 : 0;
 	/* A small SQ (it is flushed when full); a CQ for every command in flight. */
 	unsigned int sq_entries = q->depth < 64 ? q->depth + 2U : 64;
 	struct io_uring_params p;
 	int ret = -EINVAL;
 
-	for (unsigned int i = 0; i < sizeof(setup_flags) / sizeof(setup_flags[0]) && ret == -EINVAL; i++) {
+	for (unsigned int i = first; i < sizeof(setup_flags) / sizeof(setup_flags[0]) && ret == -EINVAL; i++) {
 		memset(&p, 0, sizeof(p));
 		p.flags = setup_flags[i] | IORING_SETUP_CQSIZE;
 		p.cq_entries = 2U * q->depth + 4;
@@ -295,6 +335,8 @@ static void queue_free(struct ublk_queue *q)
 		close(q->event_fd);
 	if (q->bufs)
 		munmap(q->bufs, (size_t)q->depth * q->buf_size);
+	if (q->scratch)
+		munmap(q->scratch, q->dev->info.max_io_bytes);
 	if (q->descs)
 		munmap((void *)q->descs, q->descs_len);
 	free(q->arrived);
@@ -363,6 +405,7 @@ UBLK_EXPORT int ublk_queue_init(struct ublk_dev *dev, uint16_t q_id,
 	q->depth = info->queue_depth;
 	q->idle_ms = DEFAULT_IDLE_MS;
 	q->event_fd = -1;
+	q->pollable = !ops || !ops->handle_io || (ops->flags & UBLK_QUEUE_POLL);
 	if (info->flags & UBLK_FEAT_USER_COPY)
 		q->buf_mode = UBLK_BUF_USER_COPY;
 	else if (info->flags & UBLK_FEAT_NEED_GET_DATA)
@@ -405,6 +448,14 @@ UBLK_EXPORT void ublk_queue_deinit(struct ublk_queue *q)
 		return;
 	/* Exiting the ring cancels whatever is still in the kernel. */
 	io_uring_queue_exit(&q->ring);
+	/* Every buffer the backend gave comes back to it. */
+	for (uint16_t tag = 0; tag < q->depth; tag++) {
+		void *buf = q->slots[tag].buf;
+
+		q->slots[tag].buf = NULL;
+		if (buf && q->buf_mode == UBLK_BUF_BACKEND && q->ops && q->ops->buffer_done)
+			q->ops->buffer_done(q, tag, buf, q->data);
+	}
 	queue_free(q);
 }
 
@@ -445,7 +496,15 @@ static void handle_cmd_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 		return;
 	}
 	slot = &q->slots[tag];
-	if (cqe->res == UBLK_IO_RES_OK) {
+	if (cqe->res == UBLK_IO_RES_OK && slot->fail_pending) {
+		/* The failed WRITE's data went to scratch: now fail it. */
+		slot->fail_pending = false;
+		slot->buf = NULL;
+		q->backend_held++;
+		set_tag_state(q, tag, UBLK_TAG_CLAIMED);
+		slot->action = UBLK_ACT_COMMIT;
+		issue_claimed(q, tag);
+	} else if (cqe->res == UBLK_IO_RES_OK) {
 		/* After NEED_GET_DATA the WRITE's data is in the backend's buffer. */
 		if (slot->last_cmd != UBLK_IO_NEED_GET_DATA)
 			slot->buf = NULL;
@@ -488,16 +547,38 @@ static void handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 	}
 }
 
+static bool ring_failed(struct ublk_queue *q, int ret)
+{
+	if (ret >= 0 || ret == -EINTR || ret == -EAGAIN || ret == -EBUSY || ret == -ETIME)
+		return false;
+	q->error = q->error ? q->error : ret;
+	return true;
+}
+
+/* Handle every CQE that is ready; then send what other threads claimed. */
+static unsigned int reap(struct ublk_queue *q)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen = 0;
+
+	io_uring_for_each_cqe(&q->ring, head, cqe) {
+		handle_cqe(q, cqe);
+		seen++;
+	}
+	io_uring_cq_advance(&q->ring, seen);
+	return seen + drain_remote(q);
+}
+
 /*
- * One round: drain, submit, wait if asked, handle CQEs. Handling queues new
- * SQEs (commits, the eventfd read); @flush submits them before returning,
- * which a caller that then sleeps elsewhere (epoll) needs. The serving loop
- * leaves them for its next round's submit.
+ * Drain, submit, wait if asked, handle CQEs. Handling queues new SQEs
+ * (commits, the eventfd read) and a submit may post CQEs at once, without
+ * waking a poller of the ring: with @flush, go round until nothing is left
+ * either way, which a caller that then sleeps in its own epoll needs. The
+ * serving loop leaves them for its next round.
  */
 static int process(struct ublk_queue *q, unsigned int flags, bool flush)
 {
-	struct io_uring_cqe *cqe;
-	unsigned int head, seen = 0, count;
+	unsigned int count;
 	int ret;
 
 	if (ublk_queue_done(q))
@@ -507,26 +588,18 @@ static int process(struct ublk_queue *q, unsigned int flags, bool flush)
 	arm_timer(q);
 	/* A due reclaim must not wait for the next event. */
 	ret = submit(q, (flags & UBLK_PROCESS_WAIT) && !q->reclaim_due ? 1 : 0);
-	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME) {
-		q->error = q->error ? q->error : ret;
+	if (ring_failed(q, ret))
 		return ret;
-	}
+	count += reap(q);
 
-	io_uring_for_each_cqe(&q->ring, head, cqe) {
-		handle_cqe(q, cqe);
-		seen++;
-	}
-	io_uring_cq_advance(&q->ring, seen);
-	count += drain_remote(q);
-	if (flush && io_uring_sq_ready(&q->ring)) {
-		ret = io_uring_submit(&q->ring);
-		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
-			q->error = q->error ? q->error : ret;
+	while (flush && !ublk_queue_done(q) &&
+	       (io_uring_sq_ready(&q->ring) || io_uring_cq_ready(&q->ring))) {
+		ret = submit(q, 0);
+		if (ring_failed(q, ret))
 			return ret;
-		}
-		after_submit(q);
+		count += reap(q);
 	}
-	return (int)(count + seen);
+	return (int)count;
 }
 
 UBLK_EXPORT int ublk_queue_process(struct ublk_queue *q, unsigned int flags)
@@ -536,7 +609,7 @@ UBLK_EXPORT int ublk_queue_process(struct ublk_queue *q, unsigned int flags)
 
 UBLK_EXPORT int ublk_queue_fd(const struct ublk_queue *q)
 {
-	return q->ring.ring_fd;
+	return q->pollable ? q->ring.ring_fd : -EINVAL;
 }
 
 UBLK_EXPORT int ublk_queue_get_requests(struct ublk_queue *q, struct ublk_io *ios,
@@ -591,12 +664,23 @@ UBLK_EXPORT int ublk_complete(struct ublk_queue *q, uint16_t tag, int32_t result
 UBLK_EXPORT int ublk_complete_buffer(struct ublk_queue *q, uint16_t tag, int32_t result,
 				     void *buf)
 {
-	/* The kernel copies a READ's data from the buffer: it needs one. */
-	if (q->buf_mode == UBLK_BUF_BACKEND && !buf && result > 0 && tag < q->depth &&
-	    (q->descs[tag].op_flags & 0xff) == UBLK_OP_READ)
+	if (tag >= q->depth || (buf && q->buf_mode != UBLK_BUF_BACKEND))
 		return -EINVAL;
-	if (buf && q->buf_mode != UBLK_BUF_BACKEND)
-		return -EINVAL;
+	if (q->buf_mode == UBLK_BUF_BACKEND) {
+		const struct ublk_tag_slot *slot = &q->slots[tag];
+
+		/* A WRITE waiting for its buffer can only be failed. */
+		if (tag_state(q, tag) == UBLK_TAG_AWAIT_BUFFER)
+			return result < 0 && !buf ? claim_tag(q, tag, UBLK_TAG_AWAIT_BUFFER,
+							      UBLK_ACT_FAIL_WRITE, result, NULL)
+						  : -EINVAL;
+		/* The kernel copies a READ's data from the buffer: it needs one. */
+		if (!buf && result > 0 && (q->descs[tag].op_flags & 0xff) == UBLK_OP_READ)
+			return -EINVAL;
+		/* A WRITE's buffer is the one it was given; no other may replace it. */
+		if (buf && slot->buf && buf != slot->buf)
+			return -EINVAL;
+	}
 	return claim_tag(q, tag, UBLK_TAG_IN_BACKEND, UBLK_ACT_COMMIT, result, buf);
 }
 
