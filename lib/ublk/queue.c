@@ -324,9 +324,13 @@ static int queue_ring_init(struct ublk_queue *q)
 	if (ret < 0)
 		return ret;
 	ret = io_uring_register_files(&q->ring, &q->dev->cdev_fd, 1);
-	if (ret < 0)
+	if (ret < 0) {
 		io_uring_queue_exit(&q->ring);
-	return ret;
+		return ret;
+	}
+	/* Saves a file lookup per io_uring_enter(); optional (Linux 5.18+). */
+	io_uring_register_ring_fd(&q->ring);
+	return 0;
 }
 
 static void queue_free(struct ublk_queue *q)
