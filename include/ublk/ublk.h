@@ -149,8 +149,8 @@ void ublk_ctrl_close(struct ublk_ctrl *ctrl);
 void ublk_ctrl_set_timeout(struct ublk_ctrl *ctrl, unsigned int timeout_ms);
 
 /*
- * The driver's feature bits (UBLK_FEAT_* and newer bits this library does
- * not name); -EOPNOTSUPP before Linux 6.5.
+ * The driver's feature bits (UBLK_FEAT_*, and newer bits that
+ * ublk_feature_name() may name); -EOPNOTSUPP before Linux 6.5.
  */
 int ublk_ctrl_get_features(struct ublk_ctrl *ctrl, uint64_t *features);
 
@@ -297,8 +297,8 @@ struct ublk_queue_ops {
 /*
  * The queue is driven from the backend's own event loop: ublk_queue_fd()
  * and ublk_queue_process() without waiting. Implied by pull style. Such a
- * ring runs completion work eagerly, so that it always wakes a poller; a
- * queue served by ublk_queue_serve() defers that work to batch it.
+ * ring runs completion work eagerly, so that it always wakes a poller;
+ * other queues defer that work, where the kernel can, to batch it.
  */
 #define UBLK_QUEUE_POLL (1U << 0)
 

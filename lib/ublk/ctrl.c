@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -46,16 +47,32 @@ static void ms_to_ts(unsigned int ms, struct __kernel_timespec *ts)
 	ts->tv_nsec = (long long)(ms % 1000) * 1000000;
 }
 
-/* Wait for the CQE of user_data @udata; other CQEs (a cancel's) are dropped. */
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait at most @ms for the CQE of user_data @udata; other CQEs (a cancel's)
+ * are dropped.
+ */
 static int ctrl_wait(struct ublk_ctrl *ctrl, uint64_t udata, unsigned int ms,
 		     int *res)
 {
+	long long deadline = now_ms() + ms;
 	struct __kernel_timespec ts;
 	struct io_uring_cqe *cqe;
 	int ret;
 
 	for (;;) {
-		ms_to_ts(ms, &ts);
+		long long left = deadline - now_ms();
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ms_to_ts((unsigned int)left, &ts);
 		ret = io_uring_wait_cqe_timeout(&ctrl->ring, &cqe, &ts);
 		if (ret == -EINTR)
 			continue;

@@ -95,8 +95,11 @@ struct ublk_queue {
 	uint16_t *arrived;
 	unsigned int arrived_head, arrived_count;
 
-	/* Backend buffers to hand back once their commands are submitted. */
-	uint16_t *release;
+	/* Backend buffers to hand back once their commits are submitted. */
+	struct ublk_release {
+		uint16_t tag;
+		void *buf;
+	} *release;
 	unsigned int release_count;
 
 	/* Library buffers: idle pages go back to the system. */

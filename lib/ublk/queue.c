@@ -40,13 +40,15 @@ static void *lib_buf(const struct ublk_queue *q, uint16_t tag)
 	return q->bufs + (size_t)tag * q->buf_size;
 }
 
+static void after_submit(struct ublk_queue *q);
+
 /* An SQE, submitting what is queued if the SQ ring is full. */
 static struct io_uring_sqe *queue_sqe(struct ublk_queue *q)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
 
-	if (!sqe) {
-		io_uring_submit(&q->ring);
+	if (!sqe && io_uring_submit(&q->ring) >= 0) {
+		after_submit(q);
 		sqe = io_uring_get_sqe(&q->ring);
 	}
 	return sqe;
@@ -150,12 +152,15 @@ static void issue_claimed(struct ublk_queue *q, uint16_t tag)
 		ret = queue_io_cmd(q, UBLK_U_IO_COMMIT_AND_FETCH_REQ, tag, slot->result,
 				   cmd_buf(q, tag));
 		/* Hand the buffer back once the kernel has taken the commit. */
-		if (!ret && q->buf_mode == UBLK_BUF_BACKEND && slot->buf)
-			q->release[q->release_count++] = tag;
+		if (!ret && q->buf_mode == UBLK_BUF_BACKEND && slot->buf) {
+			q->release[q->release_count].tag = tag;
+			q->release[q->release_count++].buf = slot->buf;
+			slot->buf = NULL;
+		}
 		break;
 	}
 	if (ret < 0) {
-		/* No SQE to be had now: try again on the next round. */
+		/* No SQE (or no scratch area) to be had now: try again next round. */
 		park_claimed(q, tag);
 		return;
 	}
@@ -242,15 +247,13 @@ static void arm_timer(struct ublk_queue *q)
  */
 static void after_submit(struct ublk_queue *q)
 {
-	for (unsigned int i = 0; i < q->release_count; i++) {
-		uint16_t tag = q->release[i];
-		void *buf = q->slots[tag].buf;
+	/* Callbacks may queue commits that add to the list: take it first. */
+	while (q->release_count) {
+		struct ublk_release r = q->release[--q->release_count];
 
-		q->slots[tag].buf = NULL;
 		if (q->ops && q->ops->buffer_done)
-			q->ops->buffer_done(q, tag, buf, q->data);
+			q->ops->buffer_done(q, r.tag, r.buf, q->data);
 	}
-	q->release_count = 0;
 
 	if (!q->reclaim_due)
 		return;
@@ -453,6 +456,7 @@ UBLK_EXPORT void ublk_queue_deinit(struct ublk_queue *q)
 	/* Exiting the ring cancels whatever is still in the kernel. */
 	io_uring_queue_exit(&q->ring);
 	/* Every buffer the backend gave comes back to it. */
+	after_submit(q);
 	for (uint16_t tag = 0; tag < q->depth; tag++) {
 		void *buf = q->slots[tag].buf;
 
@@ -589,6 +593,7 @@ static int process(struct ublk_queue *q, unsigned int flags, bool flush)
 		return 0;
 	/* Completions parked by other threads go out with this submit. */
 	count = drain_remote(q);
+	arm_event(q); /* if it could not be re-armed last time */
 	arm_timer(q);
 	/* A due reclaim must not wait for the next event. */
 	ret = submit(q, (flags & UBLK_PROCESS_WAIT) && !q->reclaim_due ? 1 : 0);
