@@ -386,6 +386,8 @@ static int queue_alloc(struct ublk_queue *q)
 		if (map == MAP_FAILED)
 			return -errno;
 		q->bufs = map;
+		/* Huge pages would span several buffers and outlive the idle ones. */
+		madvise(map, (size_t)q->depth * q->buf_size, MADV_NOHUGEPAGE);
 	}
 	return 0;
 }
@@ -602,7 +604,7 @@ static int process(struct ublk_queue *q, unsigned int flags, bool flush)
 	count += reap(q);
 
 	while (flush && !ublk_queue_done(q) &&
-	       (io_uring_sq_ready(&q->ring) || io_uring_cq_ready(&q->ring))) {
+	       (io_uring_sq_ready(&q->ring) || io_uring_cq_ready(&q->ring) || q->reclaim_due)) {
 		ret = submit(q, 0);
 		if (ring_failed(q, ret))
 			return ret;
