@@ -603,8 +603,12 @@ static int process(struct ublk_queue *q, unsigned int flags, bool flush)
 		return ret;
 	count += reap(q);
 
-	while (flush && !ublk_queue_done(q) &&
-	       (io_uring_sq_ready(&q->ring) || io_uring_cq_ready(&q->ring) || q->reclaim_due)) {
+	while (flush && !ublk_queue_done(q)) {
+		/* Buffers dirtied by this round need the idle timer running. */
+		arm_timer(q);
+		if (!io_uring_sq_ready(&q->ring) && !io_uring_cq_ready(&q->ring) &&
+		    !q->reclaim_due)
+			break;
 		ret = submit(q, 0);
 		if (ring_failed(q, ret))
 			return ret;
