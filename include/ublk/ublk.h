@@ -413,7 +413,9 @@ ssize_t ublk_io_put_data(struct ublk_queue *q, uint16_t tag, const void *buf,
  * Library-managed buffers: return the pages of a slot's buffer to the
  * system once it has been idle for between @ms and 2 * @ms milliseconds
  * (default 1000; 0: never). A buffer that belongs to a request in flight is
- * never touched. On the queue's thread.
+ * never touched. Only queues that defer completion work (served, not
+ * UBLK_QUEUE_POLL, Linux 6.1+) can tell when a buffer is safe to drop:
+ * other queues keep their buffers. On the queue's thread.
  */
 void ublk_queue_set_buffer_idle(struct ublk_queue *q, unsigned int ms);
 

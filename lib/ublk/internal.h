@@ -78,6 +78,7 @@ struct ublk_queue {
 	uint16_t depth;
 	enum ublk_buf_mode buf_mode;
 	bool pollable; /* driven from an outside event loop */
+	bool deferred; /* completion work runs only when we ask for events */
 	const struct ublksrv_io_desc *descs;
 	size_t descs_len;
 	char *bufs; /* library mode: depth buffers of buf_size, reserved only */

@@ -228,7 +228,7 @@ static void arm_timer(struct ublk_queue *q)
 {
 	struct io_uring_sqe *sqe;
 
-	if (q->timer_armed || !q->dirty_count || !q->idle_ms || q->stopping)
+	if (q->timer_armed || !q->dirty_count || !q->idle_ms || q->stopping || !q->deferred)
 		return;
 	sqe = queue_sqe(q);
 	if (!sqe)
@@ -240,11 +240,7 @@ static void arm_timer(struct ublk_queue *q)
 	q->timer_armed = true;
 }
 
-/*
- * Called right after a submit, when every queued command is in the kernel:
- * only then is a buffer whose tag waits in the kernel free of data still to
- * be copied (a READ's data is copied out of it when its commit is taken).
- */
+/* Called right after a submit: the kernel has taken the commits' buffers. */
 static void after_submit(struct ublk_queue *q)
 {
 	/* Callbacks may queue commits that add to the list: take it first. */
@@ -254,10 +250,32 @@ static void after_submit(struct ublk_queue *q)
 		if (q->ops && q->ops->buffer_done)
 			q->ops->buffer_done(q, r.tag, r.buf, q->data);
 	}
+}
 
-	if (!q->reclaim_due)
-		return;
+/*
+ * Return idle library buffers to the system. The kernel writes a new
+ * WRITE's data into its tag's buffer from completion work run in this
+ * thread, and reads a READ's data out of it when the commit is submitted.
+ * So it is safe only when every commit is submitted, every CQE reaped, and
+ * no completion work can run before the madvise(): on a ring that defers
+ * that work to io_uring_enter(GETEVENTS). Other rings keep their buffers.
+ */
+static int reclaim_idle(struct ublk_queue *q)
+{
+	int ret;
+
 	q->reclaim_due = false;
+	if (!q->deferred)
+		return 0;
+	if (io_uring_sq_ready(&q->ring)) {
+		/* A plain submit: it runs no deferred completion work. */
+		ret = io_uring_submit(&q->ring);
+		if (ret < 0)
+			return ret;
+		after_submit(q);
+	}
+	if (io_uring_cq_ready(&q->ring))
+		return 0; /* news arrived meanwhile: next time */
 	/* A buffer unused for a whole idle period, with its tag waiting in the kernel. */
 	for (uint16_t tag = 0; tag < q->depth; tag++) {
 		struct ublk_tag_slot *slot = &q->slots[tag];
@@ -272,6 +290,7 @@ static void after_submit(struct ublk_queue *q)
 		slot->buf_dirty = false;
 		q->dirty_count--;
 	}
+	return 0;
 }
 
 static int submit(struct ublk_queue *q, unsigned int wait)
@@ -323,6 +342,7 @@ static int queue_ring_init(struct ublk_queue *q)
 		p.flags = setup_flags[i] | IORING_SETUP_CQSIZE;
 		p.cq_entries = 2U * q->depth + 4;
 		ret = io_uring_queue_init_params(sq_entries, &q->ring, &p);
+		q->deferred = !ret && (p.flags & IORING_SETUP_DEFER_TASKRUN);
 	}
 	if (ret < 0)
 		return ret;
@@ -597,17 +617,20 @@ static int process(struct ublk_queue *q, unsigned int flags, bool flush)
 	count = drain_remote(q);
 	arm_event(q); /* if it could not be re-armed last time */
 	arm_timer(q);
-	/* A due reclaim must not wait for the next event. */
-	ret = submit(q, (flags & UBLK_PROCESS_WAIT) && !q->reclaim_due ? 1 : 0);
+	ret = submit(q, (flags & UBLK_PROCESS_WAIT) ? 1 : 0);
 	if (ring_failed(q, ret))
 		return ret;
 	count += reap(q);
+	if (q->reclaim_due) {
+		ret = reclaim_idle(q);
+		if (ring_failed(q, ret))
+			return ret;
+	}
 
 	while (flush && !ublk_queue_done(q)) {
 		/* Buffers dirtied by this round need the idle timer running. */
 		arm_timer(q);
-		if (!io_uring_sq_ready(&q->ring) && !io_uring_cq_ready(&q->ring) &&
-		    !q->reclaim_due)
+		if (!io_uring_sq_ready(&q->ring) && !io_uring_cq_ready(&q->ring))
 			break;
 		ret = submit(q, 0);
 		if (ring_failed(q, ret))

@@ -23,6 +23,11 @@ trap 'exit 77' USR2
 
 fail() {
 	echo "FAIL: $*" >&2
+	# what a program started with fg_start had to say
+	if [ -n "${FG_ERR:-}" ] && [ -s "$FG_ERR" ]; then
+		echo "--- last lines of ${FG_NAME:-its} stderr:" >&2
+		tail -n 20 "$FG_ERR" >&2
+	fi
 	[ "$BASHPID" = "$LIB_PID" ] || kill -USR1 "$LIB_PID"
 	exit 1
 }
@@ -262,6 +267,160 @@ fio_verify() {
 		--verify_backlog=0 "$@"
 	[ "$FIO_READ_BYTES" -ge "$(numfmt_bytes "$size")" ] ||
 		fail "fio $name verified only $FIO_READ_BYTES bytes of $size"
+}
+
+# fg_start NAME CMD...: start CMD, a program that serves a ublk device in the
+# foreground and prints its path (/dev/ublkbN) once the device is live, and
+# wait up to 60 s for that.  Sets FG_PID, FG_DEV and FG_OUT/FG_ERR (its
+# stdout and stderr, in $WORK).
+fg_start() {
+	local name=$1 i line=""
+	shift
+	FG_NAME=$name FG_OUT=$WORK/$name.out FG_ERR=$WORK/$name.err FG_DEV=""
+	"$@" >"$FG_OUT" 2>"$FG_ERR" </dev/null &
+	FG_PID=$!
+	for ((i = 0; i < 1200; i++)); do # bounded: 60 s
+		line=$(head -n 1 "$FG_OUT")
+		[ -n "$line" ] && break
+		pid_alive "$FG_PID" || break
+		sleep 0.05
+	done
+	if ! [[ $line =~ ^/dev/ublkb[0-9]+$ ]]; then
+		cat "$FG_OUT" "$FG_ERR" >&2
+		fail "$name did not print its device within 60 s (first line: '$line')"
+	fi
+	[ -b "$line" ] || fail "$name printed $line, which is not a block device"
+	FG_DEV=$line
+	echo "$name: $* serves $FG_DEV"
+}
+
+# fg_stop [TIMEOUT]: SIGTERM the program fg_start started; it must exit with
+# status 0 within TIMEOUT seconds (default 30), and its device must be gone.
+# shellcheck disable=SC2120 # the argument is optional
+fg_stop() {
+	local timeout=${1:-30} rc id=${FG_DEV#/dev/ublkb}
+	kill -TERM "$FG_PID" 2>/dev/null || fail "$FG_NAME (pid $FG_PID) is not running any more"
+	if ! wait_pid_gone "$FG_PID" "$timeout"; then
+		cat "$FG_ERR" >&2
+		fail "$FG_NAME did not exit within ${timeout}s of SIGTERM"
+	fi
+	wait "$FG_PID"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		cat "$FG_OUT" "$FG_ERR" >&2
+		fail "$FG_NAME exited with status $rc after SIGTERM"
+	fi
+	wait_gone "$FG_DEV" 10 || fail "$FG_DEV still exists after $FG_NAME exited"
+	wait_gone "/dev/ublkc$id" 10 || fail "/dev/ublkc$id still exists after $FG_NAME exited"
+	if timeout 30 ublk list -n "$id" >"$WORK/.list" 2>&1 || ! grep -q 'does not exist' "$WORK/.list"; then
+		fail "device $id still exists after $FG_NAME exited: $(cat "$WORK/.list")"
+	fi
+	echo "$FG_NAME: exited 0 on SIGTERM, $FG_DEV is gone"
+}
+
+# testdev_field NAME: a number from ublk-testdev's summary line (in FG_OUT)
+testdev_field() {
+	local v
+	v=$(sed -n "s/^testdev: .*\b$1=\([0-9][0-9]*\).*/\1/p" "$FG_OUT")
+	[ -n "$v" ] || fail "ublk-testdev printed no summary with $1: $(cat "$FG_OUT")"
+	echo "$v"
+}
+
+# testdev_verify MODE STYLE WORKERS: ublk-testdev --buf MODE --style STYLE
+# -j WORKERS, 2 queues, passes fio write+verify at iodepth 32 and 1 and
+# exits 0 on SIGTERM; its summary must account for every request: all
+# completed from workers (WORKERS > 0) or none (0), and in backend mode one
+# buffer of its own per READ and WRITE, each one returned.
+testdev_verify() {
+	local mode=$1 style=$2 workers=$3 req cross reads writes provided returned
+	command -v ublk-testdev >/dev/null || fail "ublk-testdev is not in the VM (tests/vm/progs)"
+	fg_start "testdev-$mode-$style-j$workers" ublk-testdev --buf "$mode" --style "$style" \
+		-j "$workers" -q 2 -d 64 -s 64
+	fio_verify "$style-j$workers-qd32" "$FG_DEV" 16M --iodepth=32 --bsrange=4k-128k
+	fio_verify "$style-j$workers-qd1" "$FG_DEV" 2M --iodepth=1
+	fg_stop 30
+	grep '^testdev: ' "$FG_OUT"
+	req=$(testdev_field requests)
+	cross=$(testdev_field cross_thread)
+	reads=$(testdev_field reads)
+	writes=$(testdev_field writes)
+	provided=$(testdev_field provided)
+	returned=$(testdev_field returned)
+	[ "$(testdev_field violations)" = 0 ] || fail "ublk-testdev counted violations"
+	[ "$(testdev_field errors)" = 0 ] || fail "ublk-testdev counted errors"
+	# fio wrote and read back at least 18 MiB, in requests of at most 128 KiB
+	if [ "$reads" -lt 144 ] || [ "$writes" -lt 144 ]; then
+		fail "ublk-testdev served only $reads reads and $writes writes"
+	fi
+	if [ "$workers" -gt 0 ]; then
+		[ "$cross" = "$req" ] || fail "$cross of $req requests were completed by the workers"
+	else
+		[ "$cross" = 0 ] || fail "$cross requests were completed off the queue thread with -j 0"
+	fi
+	[ "$provided" = "$returned" ] || fail "$provided buffers given, $returned returned"
+	if [ "$mode" = backend ]; then
+		[ "$provided" = $((reads + writes)) ] ||
+			fail "backend mode gave $provided buffers for $reads reads and $writes writes"
+	else
+		[ "$provided" = 0 ] || fail "$mode mode gave buffers of its own ($provided)"
+	fi
+}
+
+# fio_mixed_verify DEV SIZE_MIB SECONDS: mixed random IO on the first
+# SIZE_MIB MiB of DEV for SECONDS: two writers (4k-128k) verify what they
+# wrote as they go (crc32c, each on its own half), two readers cross the
+# whole range; 64 requests in flight.  Fails on any error or mismatch, and
+# if fio does not finish within 3 * SECONDS + 60 s (a lost completion).
+fio_mixed_verify() {
+	local dev=$1 size=$2 runtime=$3 half=$(($2 / 2)) rc limit=$(($3 * 3 + 60))
+	cat >"$WORK/mixed.fio" <<-JOB
+	[global]
+	filename=$dev
+	ioengine=io_uring
+	direct=1
+	bsrange=4k-128k
+	iodepth=16
+	time_based
+	runtime=$runtime
+	verify_fatal=1
+	[verify-0]
+	rw=randwrite
+	verify=crc32c
+	verify_backlog=256
+	offset=0
+	size=${half}M
+	[verify-1]
+	rw=randwrite
+	verify=crc32c
+	verify_backlog=256
+	offset=${half}M
+	size=${half}M
+	[read-0]
+	rw=randread
+	bs=4k
+	size=${size}M
+	[read-1]
+	rw=randread
+	size=${size}M
+	JOB
+	timeout "$limit" fio "$WORK/mixed.fio" --output-format=json \
+		--output="$WORK/mixed.json" >"$WORK/mixed.log" 2>&1
+	rc=$?
+	[ "$rc" -ne 124 ] || fail "fio did not finish within ${limit}s: a completion was lost"
+	if [ "$rc" -ne 0 ]; then
+		head -n 20 "$WORK/mixed.log"
+		fail "fio (mixed random IO with verify) exited with $rc"
+	fi
+	jq -r '.jobs[] | "\(.jobname): error \(.error), read \(.read.io_bytes / 1048576 | floor) MiB, written \(.write.io_bytes / 1048576 | floor) MiB, \(.job_runtime / 1000) s"' \
+		"$WORK/mixed.json" || fail "cannot read fio's output"
+	jq -e 'all(.jobs[]; .error == 0)' "$WORK/mixed.json" >/dev/null ||
+		fail "a fio job reported an error"
+	jq -e --argjson ms $((runtime * 1000)) 'all(.jobs[]; .job_runtime >= $ms)' \
+		"$WORK/mixed.json" >/dev/null || fail "a fio job ran less than ${runtime}s"
+	# the writers' verify reads ran: data was checked during the run
+	jq -e 'all(.jobs[] | select(.jobname | startswith("verify"));
+		.read.io_bytes > 0 and .write.io_bytes > 0)' "$WORK/mixed.json" >/dev/null ||
+		fail "a verifying fio job did not both write and read back"
 }
 
 # numfmt_bytes 16M -> 16777216

@@ -9,7 +9,8 @@
 #         directory of --out) and rebuilt only when one of them changes
 #   top   the kernel's modules (--kernel-dir, from kernels.sh), the project
 #         as installed in --stage (meson install --destdir), executables the
-#         build put under BUILD/tests/vm/ (to /vm/bin), /init, the guest
+#         build put under BUILD/tests/vm/ and BUILD/tests/vm/progs/ and the
+#         examples (BUILD/examples/demo_*) (to /vm/bin), /init, the guest
 #         scripts, the cases (/vm/cases), the bench scripts (/vm/bench), the
 #         demo (/vm/demo) and an ld.so.cache covering everything
 
@@ -202,11 +203,15 @@ for f in "$SRCROOT"/bench/ublk/*.sh; do
 	[ -e "$f" ] && install -m 755 "$f" "$top/vm/bench/"
 done
 
-# test helpers the build made
-if [ -n "$BUILD" ] && [ -d "$BUILD/tests/vm" ]; then
+# test helpers the build made (BUILD/tests/vm, BUILD/tests/vm/progs) and the
+# examples, which meson does not install
+if [ -n "$BUILD" ]; then
 	while read -r f; do
 		install -m 755 "$f" "$top/vm/bin/"
-	done < <(find "$BUILD/tests/vm" -maxdepth 1 -type f -executable)
+	done < <(for d in "$BUILD/tests/vm" "$BUILD/tests/vm/progs"; do
+		[ -d "$d" ] && find "$d" -maxdepth 1 -type f -executable
+	done
+	find "$BUILD/examples" -maxdepth 1 -type f -executable -name 'demo_*' 2>/dev/null)
 fi
 
 # shared libraries of the project's executables and helpers, resolved with the

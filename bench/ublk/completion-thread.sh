@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Description: fio 4k random read IOPS and mean latency at iodepth 1 and 32: requests completed on the queue thread vs from a worker thread (ublk_complete() across threads)
+# Timeout: 600
+#
+# Runs inside the test VM (bench/run boots it, in the same boot as
+# iops-table.sh).  Both sides are ublk-testdev (1 queue of depth 128,
+# library buffers, RAM store): -j 0 completes in the handle_io callback on
+# the queue thread (demo_null's shape), -j 1 hands every request to a worker
+# thread that completes it (demo_event's shape).  CPU placement is fixed as
+# in iops-table.sh: every thread of the device on CPU 0, fio on CPU 1.
+# BENCH_RUNTIME (seconds, default 6, at most 10) is the length of each run.
+
+lib=$(dirname "$0")/../lib.sh
+[ -f "$lib" ] || lib=$(dirname "$0")/../../tests/vm/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../../tests/vm/lib.sh
+. "$lib"
+
+RUNTIME=${BENCH_RUNTIME:-6}
+[ "$RUNTIME" -le 10 ] || RUNTIME=10
+
+[ "$(nproc)" -ge 2 ] || skip "the bench needs 2 CPUs, the VM has $(nproc)"
+command -v ublk-testdev >/dev/null || fail "ublk-testdev is not in the VM (tests/vm/progs)"
+
+# measure DEV QD -> "IOPS MEAN_LATENCY_US" (4k random read, fio on CPU 1)
+measure() {
+	local dev=$1 qd=$2
+	timeout $((RUNTIME + 60)) fio --name=bench --filename="$dev" \
+		--ioengine=io_uring --direct=1 --bs=4k --rw=randread --iodepth="$qd" \
+		--numjobs=1 --cpus_allowed=1 --time_based --runtime="$RUNTIME" \
+		--ramp_time=1 --norandommap --randrepeat=0 --output-format=json \
+		--output="$WORK/fio.json" >"$WORK/fio.log" 2>&1 ||
+		{ cat "$WORK/fio.log"; fail "fio randread QD$qd on $dev failed"; }
+	jq -r '.jobs[0] | if .error != 0 then "error" else
+		"\(.read.iops | floor) \(.read.lat_ns.mean / 1000)" end' \
+		"$WORK/fio.json" || fail "cannot read fio's output"
+}
+
+progress() {
+	if [ -w /dev/console ]; then
+		echo "bench: $*" >/dev/console
+	else
+		echo "bench: $*" >&2
+	fi
+}
+
+declare -A R # R[side,qd] = "IOPS LAT"
+for side in queue worker; do
+	if [ "$side" = queue ]; then workers=0; else workers=1; fi
+	fg_start "testdev-j$workers" ublk-testdev --buf library --style callback -j "$workers" \
+		-q 1 -d 128 -s 1024 >/dev/null
+	must taskset -a -p -c 0 "$FG_PID" >/dev/null
+	for qd in 1 32; do
+		R[$side,$qd]=$(measure "$FG_DEV" "$qd")
+		[ "${R[$side,$qd]}" != error ] || fail "fio reported an error: $side QD$qd"
+		progress "completion $side QD$qd: ${R[$side,$qd]}"
+	done
+	fg_stop 60 >/dev/null
+	cross=$(testdev_field cross_thread)
+	req=$(testdev_field requests)
+	if [ "$workers" = 0 ]; then
+		[ "$cross" = 0 ] || fail "ublk-testdev -j 0 completed $cross requests off the queue thread"
+	else
+		[ "$cross" = "$req" ] || fail "ublk-testdev -j 1 completed only $cross of $req requests from the worker"
+	fi
+done
+
+ratio() { # IOPS_WORKER IOPS_QUEUE
+	awk -v w="$1" -v q="$2" 'BEGIN { if (q > 0) printf "%.2fx", w / q; else print "-" }'
+}
+
+echo "completion thread: kernel $(uname -r), $(nproc) vCPUs under TCG, fio io_uring 4k random read, ${RUNTIME}s per run"
+echo "queue = completed in handle_io on the queue thread (ublk-testdev -j 0); worker = completed by a worker thread (-j 1); ratio = worker/queue IOPS"
+printf '%-12s %4s  %11s %9s  %11s %9s  %7s\n' case QD "queue IOPS" "lat us" "worker IOPS" "lat us" ratio
+for qd in 1 32; do
+	read -r qi ql <<<"${R[queue,$qd]}"
+	read -r wi wl <<<"${R[worker,$qd]}"
+	printf '%-12s %4s  %11d %9.1f  %11d %9.1f  %7s\n' randread "$qd" "$qi" "$ql" "$wi" "$wl" "$(ratio "$wi" "$qi")"
+done
+for qd in 32 1; do
+	read -r qi _ <<<"${R[queue,$qd]}"
+	read -r wi _ <<<"${R[worker,$qd]}"
+	r=$(awk -v w="$wi" -v q="$qi" 'BEGIN { printf "%.2f", w / q }')
+	if [ "$qd" = 32 ]; then
+		if awk -v r="$r" 'BEGIN { exit !(r >= 0.9) }'; then
+			echo "target worker completion QD32 vs queue thread: ${r}x (>= 0.9x: met)"
+		else
+			echo "target worker completion QD32 vs queue thread: ${r}x (>= 0.9x: not met)"
+		fi
+	else
+		echo "worker completion QD1 vs queue thread: ${r}x (reported, no target)"
+	fi
+done
+assert_list_empty

@@ -1,0 +1,14 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Description: 256 null devices (1 queue, depth 128) in one process: resident memory per device after creation, after 1 MiB writes to each, and below 64 KiB after the idle time
+# Timeout: 600
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+command -v ublk-mem >/dev/null || fail "ublk-mem is not in the VM (tests/vm/progs)"
+# one serving thread per queue: only queues that defer completion work can
+# return idle buffers (an epoll-driven queue keeps them)
+timeout 540 ublk-mem -n 256 -t 0 -i 1000 -l 64
+rc=$?
+[ "$rc" -eq 0 ] || fail "ublk-mem exited with $rc"
+assert_list_empty
