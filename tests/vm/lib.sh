@@ -62,7 +62,7 @@ wait_for_path() {
 	local path=$1 timeout=${2:-10} i
 	for ((i = 0; i < timeout * 20; i++)); do # bounded: TIMEOUT seconds
 		[ -e "$path" ] && return 0
-		sleep 0.05
+		sleep 0.05 # poll step of the bounded wait above
 	done
 	[ -e "$path" ]
 }

@@ -125,7 +125,7 @@ t_wait_file() {
 			t_fail "$1 did not become '$2' within ${3:-10} s (is '$(cat "$ROOT/$1" 2>/dev/null)')"
 			return 1
 		fi
-		sleep 0.01
+		sleep 0.01 # poll step of a bounded wait (deadline above)
 	done
 }
 
@@ -137,7 +137,7 @@ t_wait_grep() {
 			t_fail "$1 got no line '$2' within ${3:-10} s"
 			return 1
 		fi
-		sleep 0.01
+		sleep 0.01 # poll step of a bounded wait (deadline above)
 	done
 }
 

@@ -13,7 +13,7 @@ for ((i = 0; i < 600; i++)); do # bounded: 30 s
 		break
 	fi
 	pid_alive "$fg" || break
-	sleep 0.05
+	sleep 0.05 # poll step of a bounded wait
 done
 if [ "$live" = 0 ]; then
 	cat "$WORK/out" "$WORK/err"

@@ -128,7 +128,7 @@ cleanup() {
 		kill -9 $pids 2>/dev/null
 		for _ in $(seq 100); do # bounded: 10 s
 			[ -z "$(stray_pids)" ] && break
-			sleep 0.1
+			sleep 0.1 # poll step of the bounded wait above
 		done
 	fi
 	if [ -n "$(ublk_devices)" ] && command -v ublk >/dev/null; then
