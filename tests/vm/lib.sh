@@ -72,7 +72,7 @@ wait_gone() {
 	local path=$1 timeout=${2:-10} i
 	for ((i = 0; i < timeout * 20; i++)); do # bounded: TIMEOUT seconds
 		[ -e "$path" ] || return 0
-		sleep 0.05
+		sleep 0.05 # poll step of the bounded wait above
 	done
 	[ ! -e "$path" ]
 }
@@ -83,7 +83,7 @@ wait_pid_gone() {
 	local pid=$1 timeout=${2:-10} i
 	for ((i = 0; i < timeout * 20; i++)); do # bounded: TIMEOUT seconds
 		pid_alive "$pid" || return 0
-		sleep 0.05
+		sleep 0.05 # poll step of the bounded wait above
 	done
 	! pid_alive "$pid"
 }
@@ -188,7 +188,7 @@ assert_no_daemon() {
 	local i
 	for ((i = 0; i < 200; i++)); do # bounded: 10 s
 		[ -z "$(daemon_pids)" ] && return 0
-		sleep 0.05
+		sleep 0.05 # poll step of the bounded wait above
 	done
 	fail "ublk processes are left: $(daemon_pids | tr '\n' ' ')"
 }
@@ -283,7 +283,7 @@ fg_start() {
 		line=$(head -n 1 "$FG_OUT")
 		[ -n "$line" ] && break
 		pid_alive "$FG_PID" || break
-		sleep 0.05
+		sleep 0.05 # poll step of the bounded wait above
 	done
 	if ! [[ $line =~ ^/dev/ublkb[0-9]+$ ]]; then
 		cat "$FG_OUT" "$FG_ERR" >&2

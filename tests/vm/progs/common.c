@@ -111,7 +111,7 @@ bool wait_nodes_gone(int id, unsigned int timeout_ms)
 
 		if (gone || now_ms() >= end)
 			return gone;
-		usleep(20 * 1000);
+		usleep(20 * 1000); /* poll step of a bounded wait */
 	}
 }
 

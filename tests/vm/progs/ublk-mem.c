@@ -408,7 +408,7 @@ int main(int argc, char **argv)
 				break;
 			if (now >= deadline)
 				break;
-			usleep(50 * 1000);
+			usleep(50 * 1000); /* poll step of a bounded wait */
 		}
 		printf("after %llu ms idle: VmRSS %ld KiB, %.1f KiB per device (AnonHugePages %ld KiB)\n",
 		       (unsigned long long)(now_ms() - start), idle, per_dev(idle, base, nr_devs),
