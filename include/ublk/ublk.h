@@ -185,6 +185,32 @@ int ublk_ctrl_start(struct ublk_ctrl *ctrl, uint32_t id, pid_t daemon_pid);
  */
 int ublk_ctrl_stop(struct ublk_ctrl *ctrl, uint32_t id);
 
+/*
+ * User recovery (devices added with UBLK_FEAT_USER_RECOVERY): when the
+ * process serving a device dies, the kernel keeps the device and holds its
+ * IO (state QUIESCED), or fails it (UBLK_FEAT_USER_RECOVERY_FAIL_IO, state
+ * FAIL_IO), until a new process takes the device over:
+ *   ublk_ctrl_start_recovery(), ublk_dev_open(), ublk_queue_init() for
+ *   every queue (each in its serving thread), then ublk_ctrl_end_recovery().
+ * Requests the old process held are failed, or sent again to the new one
+ * with UBLK_FEAT_USER_RECOVERY_REISSUE. The parameters stay as they were.
+ *
+ * Start recovering device @id. The kernel accepts it only once the old
+ * process has let go of the device (its /dev/ublkcN closed, its queues
+ * cancelled): until then it answers -EBUSY, and this call tries again
+ * until the control timeout, then fails with -EBUSY. -EINVAL: the device
+ * has no user recovery; -ENODEV: no such device.
+ */
+int ublk_ctrl_start_recovery(struct ublk_ctrl *ctrl, uint32_t id);
+
+/*
+ * Finish recovering device @id: every queue must be set up and served
+ * already (as for ublk_ctrl_start()). Held IO resumes; @daemon_pid is the
+ * process now serving the queues. Call it from a thread that does not
+ * serve a queue.
+ */
+int ublk_ctrl_end_recovery(struct ublk_ctrl *ctrl, uint32_t id, pid_t daemon_pid);
+
 /* Read what the kernel knows of device @id. -ENODEV: no such device. */
 int ublk_ctrl_get_info(struct ublk_ctrl *ctrl, uint32_t id,
 		       struct ublk_dev_info *info);

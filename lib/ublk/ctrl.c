@@ -299,6 +299,39 @@ UBLK_EXPORT int ublk_ctrl_stop(struct ublk_ctrl *ctrl, uint32_t id)
 	return ctrl_simple(ctrl, UBLK_U_CMD_STOP_DEV, id, 0);
 }
 
+/* How often START_USER_RECOVERY is tried while the old daemon lets go. */
+#define RECOVERY_RETRY_MS 20
+
+UBLK_EXPORT int ublk_ctrl_start_recovery(struct ublk_ctrl *ctrl, uint32_t id)
+{
+	const struct timespec step = { 0, RECOVERY_RETRY_MS * 1000000L };
+	long long deadline;
+	int ret;
+
+	pthread_mutex_lock(&ctrl->lock);
+	deadline = now_ms() + ctrl->timeout_ms;
+	pthread_mutex_unlock(&ctrl->lock);
+	/*
+	 * The kernel refuses with -EBUSY until the dead daemon's char device
+	 * is released and its queues are quiesced, which the kernel finishes
+	 * asynchronously after the process is gone.
+	 */
+	for (;;) {
+		ret = ctrl_simple(ctrl, UBLK_U_CMD_START_USER_RECOVERY, id, 0);
+		if (ret != -EBUSY || now_ms() >= deadline)
+			return ret;
+		nanosleep(&step, NULL);
+	}
+}
+
+UBLK_EXPORT int ublk_ctrl_end_recovery(struct ublk_ctrl *ctrl, uint32_t id,
+				       pid_t daemon_pid)
+{
+	if (daemon_pid <= 0)
+		return -EINVAL;
+	return ctrl_simple(ctrl, UBLK_U_CMD_END_USER_RECOVERY, id, (uint64_t)daemon_pid);
+}
+
 UBLK_EXPORT int ublk_ctrl_get_info(struct ublk_ctrl *ctrl, uint32_t id,
 				   struct ublk_dev_info *info)
 {

@@ -423,6 +423,63 @@ fio_mixed_verify() {
 		fail "a verifying fio job did not both write and read back"
 }
 
+# wait_state ID STATE [TIMEOUT]: wait until `ublk list` shows device ID in
+# STATE (LIVE, QUIESCED, FAIL_IO, DEAD), default 10 s
+wait_state() {
+	local id=$1 want=$2 timeout=${3:-10} i got
+	for ((i = 0; i < timeout * 20; i++)); do # bounded: TIMEOUT seconds
+		got=$(list_field "$id" state 2>/dev/null)
+		[ "$got" = "\"$want\"" ] && return 0
+		sleep 0.05 # poll step of the bounded wait above
+	done
+	echo "device $id is $got, not $want, after ${timeout}s" >&2
+	return 1
+}
+
+# daemon_pid ID: the process serving device ID
+daemon_pid() {
+	local pid
+	pid=$(list_field "$1" daemon_pid) || fail "device $1 is not listed"
+	[ "$pid" -gt 0 ] 2>/dev/null || fail "device $1 has no daemon ($pid)"
+	echo "$pid"
+}
+
+# kill_daemon PID: kill -9 a daemon; it must be gone within 10 s
+kill_daemon() {
+	kill -9 "$1" || fail "kill -9 $1 failed"
+	wait_pid_gone "$1" 10 || fail "daemon $1 survived kill -9"
+}
+
+# ublk_recover ID: `ublk recover -n ID` must succeed within 60 s and leave
+# device ID live, served by a new process.
+ublk_recover() {
+	local id=$1 out rc pid
+	out=$(timeout 60 ublk recover -n "$id" 2>&1 </dev/null)
+	rc=$?
+	[ "$rc" -eq 0 ] || fail "ublk recover -n $id exited with $rc: $out"
+	[ "$out" = "dev id $id: /dev/ublkb$id" ] || fail "ublk recover -n $id printed '$out'"
+	[ "$(list_field "$id" state)" = '"LIVE"' ] || fail "device $id is $(list_field "$id" state) after recover"
+	pid=$(list_field "$id" daemon_pid)
+	pid_alive "$pid" || fail "device $id: daemon_pid $pid after recover is not running"
+}
+
+# dstate_pids: processes in uninterruptible sleep (D state)
+dstate_pids() {
+	local p state
+	for p in /proc/[0-9]*; do
+		state=$(sed 's/^.*) \(.\).*/\1/' "$p/stat" 2>/dev/null) || continue
+		[ "$state" = D ] && echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
+	done
+}
+
+# disk_ios DEV: "READS WRITES" completed on DEV (from /sys/block/*/stat)
+disk_ios() {
+	local f
+	f=/sys/block/${1#/dev/}/stat
+	[ -r "$f" ] || { echo "0 0"; return; }
+	awk '{print $1, $5}' "$f"
+}
+
 # numfmt_bytes 16M -> 16777216
 numfmt_bytes() {
 	local v=$1 n

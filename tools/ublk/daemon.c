@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The serving daemon: adds the device, runs one thread per queue pinned as
- * the kernel maps the queue, starts the device, and serves it until it is
- * stopped (by `ublk del`, or by SIGTERM/SIGINT, which also delete it).
+ * The serving daemon: adds the device (or takes over one whose daemon
+ * died), runs one thread per queue pinned as the kernel maps the queue,
+ * starts the device, and serves it until it is stopped (by `ublk del`, or
+ * by SIGTERM/SIGINT, which also delete it).
  */
 #include <errno.h>
 #include <poll.h>
@@ -165,29 +166,51 @@ static int block_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-static void report_ready(const struct daemon *d, int report_fd)
+/* Tell whoever listens: "ID n", "OK n", "READY". */
+static void report_id(const struct daemon *d, struct daemon_report rep)
 {
-	if (report_fd >= 0) {
-		dprintf(report_fd, "OK %u\n", d->id);
+	if (rep.start_fd >= 0)
+		dprintf(rep.start_fd, "ID %u\n", d->id);
+	if (rep.supervisor_fd >= 0)
+		dprintf(rep.supervisor_fd, "ID %u\n", d->id);
+}
+
+static void report_ready(const struct daemon *d, struct daemon_report rep)
+{
+	if (rep.supervisor_fd >= 0) {
+		dprintf(rep.supervisor_fd, "READY\n");
+		close(rep.supervisor_fd);
+	}
+	if (rep.start_fd >= 0) {
+		dprintf(rep.start_fd, "OK %u\n", d->id);
 		log_set_report_fd(-1);
-		close(report_fd);
+		close(rep.start_fd);
 	} else {
 		printf("dev id %u: /dev/ublkb%u\n", d->id, d->id);
 		fflush(stdout);
 	}
 }
 
+/* The flags asked for that the driver did not grant, by name, or NULL. */
+static const char *missing_flag(uint64_t asked, uint64_t granted)
+{
+	uint64_t missing = asked & ~granted;
+
+	return missing ? ublk_feature_name((unsigned int)__builtin_ctzll(missing)) : NULL;
+}
+
 static int add_device(struct daemon *d, const struct add_opts *o,
-		      const struct ublk_dev_params *p, int report_fd)
+		      const struct ublk_dev_params *p, struct daemon_report rep)
 {
 	struct ublk_dev_config cfg = {
 		.id = o->id,
 		.nr_queues = o->nr_queues,
 		.queue_depth = o->depth,
 		.max_io_bytes = UBLK_DEFAULT_IO_BYTES,
-		.flags = d->t->ops->flags,
+		.flags = d->t->ops->flags | recovery_flags(o),
 	};
 	struct ublk_dev_info info;
+	const char *missing;
 	int ret;
 
 	ret = ublk_ctrl_add(d->ctrl, &cfg, &info);
@@ -201,9 +224,14 @@ static int add_device(struct daemon *d, const struct add_opts *o,
 	d->id = (uint32_t)ret;
 	d->nr_queues = info.nr_queues;
 	d->added = true;
-	if (report_fd >= 0)
-		dprintf(report_fd, "ID %u\n", d->id);
+	report_id(d, rep);
 
+	/* Recovery the driver cannot give is an error, not a silent downgrade. */
+	missing = missing_flag(recovery_flags(o), info.flags);
+	if (missing) {
+		log_err("device %u: the ublk driver lacks %s", d->id, missing);
+		return -EOPNOTSUPP;
+	}
 	ret = ublk_ctrl_set_params(d->ctrl, d->id, p);
 	if (ret < 0) {
 		log_err("device %u: set parameters: %s", d->id, strerror(-ret));
@@ -215,11 +243,35 @@ static int add_device(struct daemon *d, const struct add_opts *o,
 	return ret;
 }
 
+/* Take over device o->id, whose daemon died. */
+static int recover_device(struct daemon *d, const struct add_opts *o,
+			  struct daemon_report rep)
+{
+	int ret;
+
+	d->id = (uint32_t)o->id;
+	ret = ublk_ctrl_start_recovery(d->ctrl, d->id);
+	if (ret == -EBUSY)
+		log_err("device %u: still held by its previous daemon", d->id);
+	else if (ret < 0)
+		log_err("device %u: start recovery: %s", d->id, strerror(-ret));
+	if (ret < 0)
+		return ret;
+	report_id(d, rep);
+	ret = ublk_dev_open(d->ctrl, d->id, &d->dev);
+	if (ret < 0) {
+		log_err("device %u: open /dev/ublkc%u: %s", d->id, d->id, strerror(-ret));
+		return ret;
+	}
+	d->nr_queues = ublk_dev_get_info(d->dev)->nr_queues;
+	return 0;
+}
+
 int daemon_run(struct target *t, const struct add_opts *o,
-	       const struct ublk_dev_params *p, int report_fd)
+	       const struct ublk_dev_params *p, struct daemon_report rep)
 {
 	struct daemon d = { .t = t, .exit_fd = -1 };
-	struct dev_state st = { .pid = getpid() };
+	struct dev_state st = { .pid = getpid(), .size = o->size, .buffered = o->buffered };
 	int sig_fd, ret;
 
 	pthread_mutex_init(&d.lock, NULL);
@@ -237,7 +289,8 @@ int daemon_run(struct target *t, const struct add_opts *o,
 		goto out;
 	}
 
-	ret = add_device(&d, o, p, report_fd);
+	/* A failed recovery leaves the device to a later one, or to `del`. */
+	ret = o->recover ? recover_device(&d, o, rep) : add_device(&d, o, p, rep);
 	if (ret < 0)
 		goto out_del;
 
@@ -254,10 +307,14 @@ int daemon_run(struct target *t, const struct add_opts *o,
 	}
 
 	ublk_ctrl_set_timeout(d.ctrl, START_CMD_TIMEOUT_MS);
-	ret = ublk_ctrl_start(d.ctrl, d.id, getpid());
+	if (o->recover)
+		ret = ublk_ctrl_end_recovery(d.ctrl, d.id, getpid());
+	else
+		ret = ublk_ctrl_start(d.ctrl, d.id, getpid());
 	ublk_ctrl_set_timeout(d.ctrl, DEL_TIMEOUT_MS);
 	if (ret < 0) {
-		log_err("device %u: start: %s", d.id, strerror(-ret));
+		log_err("device %u: %s: %s", d.id, o->recover ? "end recovery" : "start",
+			strerror(-ret));
 		goto out_stop;
 	}
 
@@ -266,7 +323,7 @@ int daemon_run(struct target *t, const struct add_opts *o,
 		snprintf(st.file, sizeof(st.file), "%s", t->file);
 	if (state_write(d.id, &st) < 0)
 		log_info("device %u: cannot record state in %s", d.id, state_dir());
-	report_ready(&d, report_fd);
+	report_ready(&d, rep);
 
 	if (serve_until_stopped(&d, sig_fd)) {
 		/* Stopped by a signal: this daemon deletes its device. */
@@ -282,6 +339,14 @@ int daemon_run(struct target *t, const struct add_opts *o,
 	goto out;
 
 out_stop:
+	if (o->recover) {
+		/*
+		 * Stopping the device would fail the IO it holds: leave it for a
+		 * later recovery, as a daemon that died would, by ending this
+		 * process while the queues still serve.
+		 */
+		_exit(1);
+	}
 	stop_queue_threads(&d, true);
 out_del:
 	if (d.dev)

@@ -10,9 +10,11 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  add -t null|loop [-n ID] [-q QUEUES] [-d DEPTH] [-s SIZE]\n"
-	"      [-f FILE] [--buffered] [--foreground]\n"
+	"      [-f FILE] [--buffered] [-r 0|1 [-i 0|1 | -e 0|1]] [--foreground]\n"
 	"                     create a device and serve it in the background\n"
 	"  del -n ID | --all  stop and delete devices\n"
+	"  recover -n ID      serve again a device (added with -r 1) whose\n"
+	"                     daemon died\n"
 	"  list [-n ID] [--json]\n"
 	"                     show devices\n"
 	"  features           show the ublk driver's features\n"
@@ -29,6 +31,7 @@ static const struct {
 	{ "del", cmd_del },
 	{ "list", cmd_list },
 	{ "features", cmd_features },
+	{ "recover", cmd_recover },
 };
 
 int main(int argc, char **argv)

@@ -69,8 +69,33 @@ static const struct option add_options[] = {
 	{ "file", required_argument, NULL, 'f' },
 	{ "buffered", no_argument, NULL, OPT_BUFFERED },
 	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "recovery", required_argument, NULL, 'r' },
+	{ "recovery-reissue", required_argument, NULL, 'i' },
+	{ "recovery-fail-io", required_argument, NULL, 'e' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* A 0|1 switch such as -r 1. */
+static int parse_switch(const char *opt, const char *s, bool *out)
+{
+	uint32_t v;
+
+	if (parse_u32(s, 0, 1, &v)) {
+		log_err("invalid value '%s' for %s: must be 0 or 1", s, opt);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+uint64_t recovery_flags(const struct add_opts *o)
+{
+	if (!o->recovery)
+		return 0;
+	return UBLK_FEAT_USER_RECOVERY |
+	       (o->reissue ? UBLK_FEAT_USER_RECOVERY_REISSUE : 0) |
+	       (o->fail_io ? UBLK_FEAT_USER_RECOVERY_FAIL_IO : 0);
+}
 
 /* Fill @o from the command line; print one error line and fail on bad input. */
 int parse_add_opts(int argc, char **argv, struct add_opts *o)
@@ -85,7 +110,7 @@ int parse_add_opts(int argc, char **argv, struct add_opts *o)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:n:q:d:s:f:", add_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":t:n:q:d:s:f:r:i:e:", add_options, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			o->target = optarg;
@@ -129,6 +154,18 @@ int parse_add_opts(int argc, char **argv, struct add_opts *o)
 		case OPT_FOREGROUND:
 			o->foreground = true;
 			break;
+		case 'r':
+			if (parse_switch("-r", optarg, &o->recovery))
+				return -EINVAL;
+			break;
+		case 'i':
+			if (parse_switch("-i", optarg, &o->reissue))
+				return -EINVAL;
+			break;
+		case 'e':
+			if (parse_switch("-e", optarg, &o->fail_io))
+				return -EINVAL;
+			break;
 		case ':':
 			log_err("option '%s' needs a value", argv[optind - 1]);
 			return -EINVAL;
@@ -143,6 +180,14 @@ int parse_add_opts(int argc, char **argv, struct add_opts *o)
 	}
 	if (!o->target) {
 		log_err("add needs a target: -t null|loop");
+		return -EINVAL;
+	}
+	if ((o->reissue || o->fail_io) && !o->recovery) {
+		log_err("%s 1 needs user recovery: add -r 1", o->reissue ? "-i" : "-e");
+		return -EINVAL;
+	}
+	if (o->reissue && o->fail_io) {
+		log_err("-i 1 and -e 1 exclude each other: requests are either held and sent again, or failed");
 		return -EINVAL;
 	}
 	return 0;

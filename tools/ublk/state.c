@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The run directory: one JSON file per device, written atomically by its
- * daemon, naming what `list` cannot learn from the kernel (target, backing
- * file). UBLK_RUN_DIR overrides the default /run/ublk.
+ * daemon, naming what the kernel does not know: the target and its options,
+ * which `list` shows and `recover` needs to serve the device again.
+ * UBLK_RUN_DIR overrides the default /run/ublk.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +70,8 @@ int state_write(uint32_t id, const struct dev_state *s)
 	json_key_int(&j, "id", id);
 	json_key_string(&j, "target", s->target);
 	json_key_string(&j, "backing_file", s->file[0] ? s->file : NULL);
+	json_key_int(&j, "size", (long long)s->size);
+	json_key_bool(&j, "buffered", s->buffered);
 	json_key_int(&j, "daemon_pid", s->pid);
 	json_end_object(&j);
 	fputc('\n', f);
@@ -179,6 +182,12 @@ int state_parse(const char *text, struct dev_state *s)
 				return -EINVAL;
 		} else if (!strncmp(p, "null", 4)) {
 			p += 4;
+		} else if (!strncmp(p, "true", 4) || !strncmp(p, "false", 5)) {
+			bool v = *p == 't';
+
+			p += v ? 4 : 5;
+			if (!strcmp(key, "buffered"))
+				s->buffered = v;
 		} else {
 			char *end;
 			long long v = strtoll(p, &end, 10);
@@ -188,6 +197,8 @@ int state_parse(const char *text, struct dev_state *s)
 			p = end;
 			if (!strcmp(key, "daemon_pid"))
 				s->pid = v;
+			else if (!strcmp(key, "size"))
+				s->size = v < 0 ? 0 : (uint64_t)v;
 		}
 		skip_ws(&p);
 		if (*p == ',')

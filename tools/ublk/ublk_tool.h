@@ -28,6 +28,10 @@ struct add_opts {
 	const char *file;
 	bool buffered;
 	bool foreground;
+	bool recovery; /* -r 1: the device outlives its daemon */
+	bool reissue;  /* -i 1: ... and requests in flight are sent again */
+	bool fail_io;  /* -e 1: ... and IO fails while no daemon serves it */
+	bool recover;  /* take over device @id instead of adding one */
 };
 
 /* A target: what serves the requests of a device. */
@@ -86,10 +90,15 @@ void json_key_int(struct json *j, const char *key, long long val);
 void json_key_bool(struct json *j, const char *key, bool val);
 void json_string(struct json *j, const char *val);
 
-/* state.c: what the daemon records of its device in the run directory. */
+/*
+ * state.c: what the daemon records of its device in the run directory:
+ * what `list` shows and what `recover` needs to serve the device again.
+ */
 struct dev_state {
 	char target[16];
-	char file[4096];
+	char file[4096]; /* backing file, or "" */
+	uint64_t size;   /* -s as given, 0 for the target's default */
+	bool buffered;
 	long long pid;
 };
 const char *state_dir(void);
@@ -99,9 +108,38 @@ void state_remove(uint32_t id);
 /* Parse the state file's text (exposed for tests). */
 int state_parse(const char *text, struct dev_state *s);
 
-/* daemon.c: create and serve a device; returns the exit status. */
+/*
+ * Where a background daemon reports, one line each: to `add` or `recover`
+ * ("ID n", then "OK n" or "ERR message") and to its supervisor ("ID n",
+ * then "READY"). -1: nobody listens.
+ */
+struct daemon_report {
+	int start_fd;
+	int supervisor_fd;
+};
+
+/* daemon.c: create (or recover) and serve a device; returns the exit status. */
 int daemon_run(struct target *t, const struct add_opts *o,
-	       const struct ublk_dev_params *p, int report_fd);
+	       const struct ublk_dev_params *p, struct daemon_report rep);
+
+/*
+ * spawn.c: run the daemon in the background under a supervisor, wait
+ * (bounded) for its report and print it; returns the exit status. A
+ * device added on the way is removed again if the start fails.
+ */
+int spawn_daemon(struct target *t, const struct add_opts *o,
+		 const struct ublk_dev_params *p);
+
+/*
+ * supervisor.c: fork the daemon and wait for it; when it dies leaving its
+ * device behind, delete the device unless the device can be recovered.
+ * Returns the daemon's exit status (128 + signal if it was killed).
+ */
+int supervise(struct target *t, const struct add_opts *o,
+	      const struct ublk_dev_params *p, int start_fd);
+
+/* The UBLK_FEAT_* flags of @o's recovery options. */
+uint64_t recovery_flags(const struct add_opts *o);
 
 /* cmd_list.c: the ids of all devices, in a malloc'd array; the count. */
 int list_device_ids(struct ublk_ctrl *ctrl, uint32_t **ids);
@@ -111,5 +149,6 @@ int cmd_add(int argc, char **argv);
 int cmd_del(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_features(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
 
 #endif

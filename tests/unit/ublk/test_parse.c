@@ -72,6 +72,27 @@ static void test_add_opts(void)
 	T_CHECK(parse_args(&o, "-t", "null", "-s", "1G", NULL) == 0);
 	T_CHECK(o.size == 1ULL << 30);
 
+	/* Recovery: -r enables it, -i and -e refine it. */
+	T_CHECK(parse_args(&o, "-t", "null", NULL, NULL, NULL) == 0);
+	T_CHECK(!o.recovery && recovery_flags(&o) == 0);
+	T_CHECK(parse_args(&o, "-t", "null", "-r", "1", NULL) == 0);
+	T_CHECK(o.recovery && !o.reissue && !o.fail_io);
+	T_CHECK(recovery_flags(&o) == UBLK_FEAT_USER_RECOVERY);
+	T_CHECK(parse_args(&o, "-t", "null", "-r", "0", NULL) == 0 && !o.recovery);
+	T_CHECK(parse_args(&o, "-r", "1", "-i", "1", "-tnull") == 0);
+	T_CHECK(recovery_flags(&o) == (UBLK_FEAT_USER_RECOVERY | UBLK_FEAT_USER_RECOVERY_REISSUE));
+	T_CHECK(parse_args(&o, "-r", "1", "--recovery-fail-io=1", "-tnull", NULL) == 0);
+	T_CHECK(recovery_flags(&o) == (UBLK_FEAT_USER_RECOVERY | UBLK_FEAT_USER_RECOVERY_FAIL_IO));
+	T_CHECK(parse_args(&o, "-t", "null", "-r", "2", NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "null", "-r", "yes", NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "null", "-i", "1", NULL) == -EINVAL); /* needs -r 1 */
+	T_CHECK(parse_args(&o, "-r", "0", "-e", "1", "-tnull") == -EINVAL);
+	{
+		char *argv[] = { "add", "-tnull", "-r1", "-i1", "-e1", NULL };
+
+		T_CHECK(parse_add_opts(5, argv, &o) == -EINVAL); /* -i and -e exclude each other */
+	}
+
 	/* Bad input is refused. */
 	T_CHECK(parse_args(&o, "-t", "null", "-q", "0", NULL) == -EINVAL);
 	T_CHECK(parse_args(&o, "-t", "null", "-q", "5000", NULL) == -EINVAL);

@@ -10,7 +10,8 @@
 static void test_round_trip(void)
 {
 	char dir[] = "/tmp/ublk-state-XXXXXX";
-	struct dev_state in = { .target = "loop", .pid = 4242 }, out;
+	struct dev_state in = { .target = "loop", .size = 3ULL << 40, .buffered = true,
+				.pid = 4242 }, out;
 	char path[96];
 
 	char sub[64];
@@ -25,6 +26,7 @@ static void test_round_trip(void)
 	T_CHECK(state_read(17, &out) == 0);
 	T_CHECK_STR(out.target, "loop");
 	T_CHECK_STR(out.file, "/srv/disk \"one\".img");
+	T_CHECK(out.size == 3ULL << 40 && out.buffered);
 	T_CHECK(out.pid == 4242);
 
 	/* No temporary file is left behind by the atomic write. */
@@ -49,6 +51,11 @@ static void test_parse(void)
 	T_CHECK_STR(s.file, "");
 	T_CHECK(s.pid == 99);
 
+	T_CHECK(s.size == 0 && !s.buffered);
+	T_CHECK(state_parse("{\"size\":1048576,\"buffered\":false,\"daemon_pid\":1}", &s) == 0);
+	T_CHECK(s.size == 1048576 && !s.buffered && s.pid == 1);
+	T_CHECK(state_parse("{\"buffered\":true}", &s) == 0 && s.buffered);
+	T_CHECK(state_parse("{\"buffered\":tru}", &s) == -EINVAL);
 	T_CHECK(state_parse(" { } ", &s) == 0 && s.pid == -1);
 	T_CHECK(state_parse("{\"unknown\":\"x\",\"target\":\"loop\"}", &s) == 0);
 	T_CHECK_STR(s.target, "loop");

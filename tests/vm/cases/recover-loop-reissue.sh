@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Description: a loop device with -r 1 -i 1 survives kill -9 of its daemon during fio write+verify, 10 times each with 1 and 2 queues: IO waits, `ublk recover` takes over, fio finishes with no error and its verify passes
+# Timeout: 900
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+CYCLES=10
+verified=0
+
+# one fio write+verify pass in the background; sets FIO_PID, FIO_JSON
+fio_start() {
+	FIO_JSON=$WORK/fio-$1.json
+	fio --name=verify --filename="$2" --ioengine=io_uring --direct=1 \
+		--rw=randwrite --bsrange=4k-8k --size=24M --iodepth=16 \
+		--verify=crc32c --do_verify=1 --verify_fatal=1 --randseed="$1" \
+		--output-format=json --output="$FIO_JSON" >"$WORK/fio.log" 2>&1 &
+	FIO_PID=$!
+}
+
+# wait_for_io DEV READS WRITES: until DEV completed that many reads or writes
+# (bounded: 60 s); fails if fio ended first
+wait_for_io() {
+	local dev=$1 reads=$2 writes=$3 i r w
+	for ((i = 0; i < 1200; i++)); do # bounded: 60 s
+		read -r r w < <(disk_ios "$dev")
+		{ [ "$reads" -gt 0 ] && [ "$r" -ge "$reads" ]; } && return 0
+		{ [ "$writes" -gt 0 ] && [ "$w" -ge "$writes" ]; } && return 0
+		pid_alive "$FIO_PID" || fail "fio ended before the daemon could be killed"
+		sleep 0.05 # poll step of the bounded wait above
+	done
+	fail "$dev did not reach $reads reads or $writes writes within 60 s"
+}
+
+for nq in 1 2; do
+	log "$nq queue(s), $CYCLES kill -9 and recover cycles"
+	backing_file "$WORK/backing" 64M
+	id=$(ublk_add -t loop -q "$nq" -f "$WORK/backing" -r 1 -i 1) || fail "ublk add -r 1 -i 1 failed"
+	dev=/dev/ublkb$id
+	flags=$(list_field "$id" flags)
+	grep -q USER_RECOVERY_REISSUE <<<"$flags" || fail "device $id lacks USER_RECOVERY_REISSUE: $flags"
+
+	for ((c = 1; c <= CYCLES; c++)); do
+		read -r r0 w0 < <(disk_ios "$dev")
+		old=$(daemon_pid "$id")
+		fio_start "$nq$c" "$dev"
+		# odd cycles kill during the writes, even ones during the verify reads
+		if ((c % 2)); then
+			wait_for_io "$dev" 0 $((w0 + 300 + 200 * c))
+			phase=write
+		else
+			wait_for_io "$dev" $((r0 + 200 + 200 * c)) 0
+			phase=verify
+		fi
+		kill_daemon "$old"
+		wait_state "$id" QUIESCED 10 || fail "cycle $c: device $id did not wait for recovery"
+		# IO is held, not failed: fio is still there
+		if ! pid_alive "$FIO_PID"; then
+			wait "$FIO_PID"
+			echo "fio exit status $?"
+			cat "$WORK/fio.log"
+			jq -c '.jobs[0] | {error, r: .read.io_bytes, w: .write.io_bytes}' "$FIO_JSON"
+			disk_ios "$dev"
+			fail "cycle $c: fio ended while no daemon served $dev"
+		fi
+		ublk_recover "$id"
+		new=$(list_field "$id" daemon_pid)
+		[ "$new" != "$old" ] || fail "cycle $c: the daemon pid did not change"
+		for ((i = 0; i < 2400; i++)); do # bounded: 120 s
+			pid_alive "$FIO_PID" || break
+			sleep 0.05 # poll step of the bounded wait above
+		done
+		pid_alive "$FIO_PID" && fail "cycle $c: fio did not finish within 120 s of the recovery"
+		wait "$FIO_PID"
+		rc=$?
+		if [ "$rc" -ne 0 ]; then
+			cat "$WORK/fio.log"
+			fail "cycle $c (killed during the $phase phase): fio exited with $rc"
+		fi
+		jq -e '.jobs[0].error == 0' "$FIO_JSON" >/dev/null || fail "cycle $c: fio reported an error"
+		bytes=$(jq '.jobs[0].read.io_bytes' "$FIO_JSON")
+		[ "$bytes" -ge $((24 * MIB)) ] || fail "cycle $c: fio verified only $bytes bytes"
+		verified=$((verified + bytes))
+		echo "cycle $c: killed daemon $old during the $phase phase, recovered by $new; $((bytes / MIB)) MiB verified"
+	done
+	ublk_del "$id"
+	assert_list_empty
+done
+echo "survived $((2 * CYCLES)) kill -9 and recover cycles; $((verified / MIB)) MiB verified, 0 errors"

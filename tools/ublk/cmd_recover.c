@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `ublk recover -n ID`: serve again a device added with -r 1 whose daemon
+ * died. The target and its options come from the device's record in the
+ * run directory, the queues and parameters from the kernel; a new daemon
+ * takes the device over and its held IO resumes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <string.h>
+
+#include "ublk_tool.h"
+
+static bool pid_alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+/* Whether device @id can be recovered now; one error line if not. */
+static int check_device(struct ublk_ctrl *ctrl, uint32_t id, struct ublk_dev_info *info,
+			struct ublk_dev_params *params)
+{
+	int ret = ublk_ctrl_get_info(ctrl, id, info);
+
+	if (ret == -ENODEV || ret == -ENOENT) {
+		log_err("device %u does not exist", id);
+		return ret;
+	}
+	if (ret < 0) {
+		log_err("device %u: %s", id, strerror(-ret));
+		return ret;
+	}
+	if (!(info->flags & UBLK_FEAT_USER_RECOVERY)) {
+		log_err("device %u was added without user recovery (-r 1): it cannot be recovered", id);
+		return -EINVAL;
+	}
+	if (info->state == UBLK_STATE_DEAD) {
+		log_err("device %u is not started: nothing to recover", id);
+		return -EINVAL;
+	}
+	if (info->state == UBLK_STATE_LIVE && pid_alive(info->daemon_pid)) {
+		log_err("device %u is served by process %d: nothing to recover", id, info->daemon_pid);
+		return -EBUSY;
+	}
+	ret = ublk_ctrl_get_params(ctrl, id, params);
+	if (ret < 0)
+		log_err("device %u: get parameters: %s", id, strerror(-ret));
+	return ret;
+}
+
+static const struct option recover_options[] = {
+	{ "number", required_argument, NULL, 'n' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int cmd_recover(int argc, char **argv)
+{
+	struct ublk_dev_params kparams, params = { 0 };
+	struct target t = { .fd = -1 };
+	struct ublk_dev_info info;
+	struct ublk_ctrl *ctrl;
+	struct dev_state st;
+	struct add_opts o = { .recover = true, .recovery = true };
+	int64_t id = -1;
+	uint32_t v;
+	int c, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":n:", recover_options, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_u32(optarg, 0, INT32_MAX - 1, &v)) {
+				log_err("invalid device id '%s'", optarg);
+				return 1;
+			}
+			id = v;
+			break;
+		case ':':
+			log_err("option '%s' needs a value", argv[optind - 1]);
+			return 1;
+		default:
+			log_err("unknown option '%s' for recover", argv[optind - 1]);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s' for recover", argv[optind]);
+		return 1;
+	}
+	if (id < 0) {
+		log_err("recover needs -n ID");
+		return 1;
+	}
+
+	ret = ublk_ctrl_open(&ctrl);
+	if (ret < 0) {
+		log_err("open /dev/ublk-control: %s", strerror(-ret));
+		return 1;
+	}
+	ret = check_device(ctrl, (uint32_t)id, &info, &kparams);
+	ublk_ctrl_close(ctrl);
+	if (ret < 0)
+		return 1;
+
+	ret = state_read((uint32_t)id, &st);
+	if (ret < 0) {
+		log_err("device %lld: no usable record in %s/%lld.json (%s): its target is unknown",
+			(long long)id, state_dir(), (long long)id, strerror(-ret));
+		return 1;
+	}
+	t.ops = target_find(st.target);
+	if (!t.ops) {
+		log_err("device %lld: unknown target '%s' in %s/%lld.json", (long long)id,
+			st.target, state_dir(), (long long)id);
+		return 1;
+	}
+	o.target = t.ops->name;
+	o.id = (int32_t)id;
+	o.nr_queues = info.nr_queues;
+	o.depth = info.queue_depth;
+	o.size = st.size;
+	o.file = st.file[0] ? st.file : NULL;
+	o.buffered = st.buffered;
+	if (t.ops->init(&t, &o, &params))
+		return 1;
+	/* The kernel keeps the old geometry: the target must still match it. */
+	if (params.size != kparams.size) {
+		log_err("device %lld: its target now has %llu bytes, the device %llu",
+			(long long)id, (unsigned long long)params.size,
+			(unsigned long long)kparams.size);
+		t.ops->cleanup(&t);
+		return 1;
+	}
+	ret = spawn_daemon(&t, &o, &params);
+	t.ops->cleanup(&t);
+	return ret;
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The supervisor: the small process a background device leaves besides
+ * its daemon. It forks the daemon and waits for it. A daemon that ends on
+ * its own has dealt with its device; one that dies (kill -9, a crash)
+ * leaves the device to the supervisor: a device with user recovery stays
+ * for `ublk recover`, any other is deleted, so nothing dead lingers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ublk_tool.h"
+
+/* What the daemon told us before it died: its device id, and whether it got ready. */
+struct daemon_news {
+	int64_t id;
+	bool ready;
+};
+
+static void read_news(int fd, struct daemon_news *news)
+{
+	char buf[256], *line, *save = NULL;
+	size_t len = 0;
+	ssize_t n;
+
+	/* The daemon is gone: everything it wrote is in the pipe. */
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		uint32_t id;
+
+		if (!strncmp(line, "ID ", 3) && !parse_u32(line + 3, 0, INT32_MAX, &id))
+			news->id = id;
+		else if (!strcmp(line, "READY"))
+			news->ready = true;
+	}
+}
+
+/* The daemon of device @id died without stopping it. */
+static void daemon_died(const struct daemon_news *news, bool recovering, pid_t pid)
+{
+	uint32_t id = (uint32_t)news->id;
+	struct ublk_dev_info info;
+	struct ublk_ctrl *ctrl;
+	int ret;
+
+	ret = ublk_ctrl_open(&ctrl);
+	if (ret < 0) {
+		log_err("device %u: open /dev/ublk-control: %s", id, strerror(-ret));
+		return;
+	}
+	ublk_ctrl_set_timeout(ctrl, DEL_TIMEOUT_MS);
+	if (ublk_ctrl_get_info(ctrl, id, &info) < 0)
+		goto out; /* deleted already */
+	/* A device that served, or was served before, waits to be recovered. */
+	if ((news->ready || recovering) && (info.flags & UBLK_FEAT_USER_RECOVERY)) {
+		log_info("device %u: daemon %d died; IO %s until 'ublk recover -n %u'", id, pid,
+			 (info.flags & UBLK_FEAT_USER_RECOVERY_FAIL_IO) ? "fails" : "waits", id);
+		goto out;
+	}
+	log_info("device %u: daemon %d died; deleting the device", id, pid);
+	ublk_ctrl_stop(ctrl, id);
+	ret = ublk_ctrl_del(ctrl, id);
+	if (ret < 0 && ret != -ENODEV && ret != -ENOENT)
+		log_err("device %u: delete: %s", id, strerror(-ret));
+	else
+		state_remove(id);
+out:
+	ublk_ctrl_close(ctrl);
+}
+
+int supervise(struct target *t, const struct add_opts *o,
+	      const struct ublk_dev_params *p, int start_fd)
+{
+	struct daemon_news news = { .id = -1 };
+	sigset_t set, old;
+	int sup[2], status = 0;
+	pid_t pid;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	if (pipe2(sup, O_CLOEXEC)) {
+		log_err("pipe: %s", strerror(errno));
+		return 1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_err("fork: %s", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		struct daemon_report rep = { .start_fd = start_fd, .supervisor_fd = sup[1] };
+
+		close(sup[0]);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		log_set_report_fd(start_fd);
+		exit(daemon_run(t, o, p, rep));
+	}
+	close(sup[1]);
+	/* The starter must see the daemon's end as the end of its pipe. */
+	close(start_fd);
+
+	for (;;) {
+		siginfo_t si;
+
+		if (sigwaitinfo(&set, &si) < 0)
+			continue; /* EINTR */
+		if (si.si_signo != SIGCHLD) {
+			kill(pid, si.si_signo); /* the daemon decides what it means */
+			continue;
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+	}
+	read_news(sup[0], &news);
+	close(sup[0]);
+	if (news.id >= 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		daemon_died(&news, o->recover, pid);
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
