@@ -89,9 +89,11 @@ wait_pid_gone() {
 }
 
 pid_alive() {
-	local state
-	[ -r "/proc/$1/stat" ] || return 1
-	state=$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+	local stat state
+	# builtins only: this runs in tight polling loops
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	state=${stat##*) }
+	state=${state%% *}
 	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
 
@@ -152,12 +154,13 @@ list_json() {
 # list_field ID FIELD: one field of device ID in `ublk list -n ID --json`
 # (as jq -c prints it: strings quoted); fails if the device is not listed
 list_field() {
-	local json
-	json=$(list_json "$1")
-	jq -e --argjson id "$1" 'any(.[]; .id == $id)' >/dev/null <<<"$json" ||
-		fail "device $1 is not in ublk list -n $1 --json: $json"
-	jq -c --argjson id "$1" --arg f "$2" '.[] | select(.id == $id) | .[$f]' <<<"$json" ||
-		fail "jq failed on ublk list --json"
+	local out
+	out=$(timeout 30 ublk list -n "$1" --json) || fail "ublk list -n $1 --json failed"
+	# one jq: it is slow to start in the VM, and this runs in polling loops
+	jq -c --argjson id "$1" --arg f "$2" \
+		'if type == "array" and any(.[]; .id == $id)
+		 then .[] | select(.id == $id) | .[$f] else error("not listed") end' \
+		<<<"$out" 2>/dev/null || fail "device $1 is not in ublk list -n $1 --json: $out"
 }
 
 # assert_list_empty: no device in `ublk list` nor `ublk list --json`, and
@@ -178,8 +181,8 @@ daemon_pids() {
 	local exe p
 	exe=$(readlink -f "$(command -v ublk)") || return 0
 	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] && pid_alive "${p#/proc/}" &&
-			echo "${p#/proc/}"
+		# -ef follows the exe link without a fork per process
+		[ "$p/exe" -ef "$exe" ] 2>/dev/null && pid_alive "${p#/proc/}" && echo "${p#/proc/}"
 	done
 }
 
@@ -426,13 +429,15 @@ fio_mixed_verify() {
 # wait_state ID STATE [TIMEOUT]: wait until `ublk list` shows device ID in
 # STATE (LIVE, QUIESCED, FAIL_IO, DEAD), default 10 s
 wait_state() {
-	local id=$1 want=$2 timeout=${3:-10} i got
+	local id=$1 want=$2 timeout=${3:-10} i got=none
 	for ((i = 0; i < timeout * 20; i++)); do # bounded: TIMEOUT seconds
-		got=$(list_field "$id" state 2>/dev/null)
-		[ "$got" = "\"$want\"" ] && return 0
+		# not list_field: the device may not be listed yet
+		got=$(timeout 10 ublk list -n "$id" --json 2>/dev/null |
+			jq -r --argjson id "$id" '.[] | select(.id == $id) | .state' 2>/dev/null)
+		[ "$got" = "$want" ] && return 0
 		sleep 0.05 # poll step of the bounded wait above
 	done
-	echo "device $id is $got, not $want, after ${timeout}s" >&2
+	echo "device $id is ${got:-not listed}, not $want, after ${timeout}s" >&2
 	return 1
 }
 
@@ -465,9 +470,11 @@ ublk_recover() {
 
 # dstate_pids: processes in uninterruptible sleep (D state)
 dstate_pids() {
-	local p state
+	local p stat state
 	for p in /proc/[0-9]*; do
-		state=$(sed 's/^.*) \(.\).*/\1/' "$p/stat" 2>/dev/null) || continue
+		read -r stat 2>/dev/null <"$p/stat" || continue
+		state=${stat##*) }
+		state=${state%% *}
 		[ "$state" = D ] && echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
 	done
 }
@@ -478,6 +485,12 @@ disk_ios() {
 	f=/sys/block/${1#/dev/}/stat
 	[ -r "$f" ] || { echo "0 0"; return; }
 	awk '{print $1, $5}' "$f"
+}
+
+# now_ms: a monotonic-enough clock in milliseconds (busybox date has no %N)
+now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
 }
 
 # numfmt_bytes 16M -> 16777216

@@ -175,6 +175,7 @@ int spawn_daemon(struct target *t, const struct add_opts *o,
 			_exit(1);
 		detach_stdio();
 		log_to_syslog();
+		log_set_report_fd(pipefd[1]);
 		ret = supervise(t, o, p, pipefd[1]);
 		t->ops->cleanup(t);
 		exit(ret);

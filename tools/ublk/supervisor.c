@@ -109,11 +109,11 @@ int supervise(struct target *t, const struct add_opts *o,
 
 		close(sup[0]);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		log_set_report_fd(start_fd);
 		exit(daemon_run(t, o, p, rep));
 	}
 	close(sup[1]);
 	/* The starter must see the daemon's end as the end of its pipe. */
+	log_set_report_fd(-1);
 	close(start_fd);
 
 	for (;;) {

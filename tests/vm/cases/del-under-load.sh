@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Description: `ublk del` while fio runs, 10 times (loop and null, 1 and 2 queues): each del returns within 10 s, fio ends with errors instead of hanging, no process is left in D state, nothing remains
+# Allow-IO-errors: yes
+# Timeout: 600
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+longest=0
+for c in $(seq 1 10); do
+	nq=$((c % 2 + 1))
+	if ((c <= 5)); then
+		backing_file "$WORK/backing" 64M
+		id=$(ublk_add -t loop -q "$nq" -f "$WORK/backing") || fail "ublk add -t loop failed"
+	else
+		id=$(ublk_add -t null -q "$nq") || fail "ublk add -t null failed"
+	fi
+	dev=/dev/ublkb$id
+	pid=$(daemon_pid "$id")
+	read -r r0 w0 < <(disk_ios "$dev")
+	timeout 120 fio --name=busy --filename="$dev" --ioengine=io_uring --direct=1 \
+		--rw=randrw --bs=4k --size=64M --time_based --runtime=60 --iodepth=32 \
+		--numjobs=2 >"$WORK/fio.log" 2>&1 &
+	fio_pid=$!
+	for ((i = 0; i < 1200; i++)); do # bounded: 60 s
+		read -r r w < <(disk_ios "$dev")
+		[ $((r + w)) -ge $((r0 + w0 + 300)) ] && break
+		sleep 0.05 # poll step of the bounded wait above
+	done
+	start=$(now_ms)
+	timeout 30 ublk del -n "$id" >"$WORK/del.out" 2>&1
+	rc=$?
+	ms=$(($(now_ms) - start))
+	[ "$rc" -ne 124 ] || fail "cycle $c: ublk del -n $id hung for 30 s"
+	[ "$rc" -eq 0 ] || fail "cycle $c: ublk del -n $id exited with $rc: $(cat "$WORK/del.out")"
+	[ "$ms" -le 10000 ] || fail "cycle $c: ublk del took $ms ms"
+	((ms > longest)) && longest=$ms
+	# fio sees the device go: it ends with errors, within 10 s
+	for ((i = 0; i < 200; i++)); do # bounded: 10 s
+		pid_alive "$fio_pid" || break
+		sleep 0.05 # poll step of the bounded wait above
+	done
+	pid_alive "$fio_pid" && fail "cycle $c: fio still runs 10 s after del"
+	wait "$fio_pid"
+	frc=$?
+	[ "$frc" -ne 124 ] || fail "cycle $c: fio hung"
+	[ "$frc" -ne 0 ] || fail "cycle $c: fio ended without an error although its device was deleted"
+	wait_pid_gone "$pid" 10 || fail "cycle $c: daemon $pid still runs after del"
+	d=$(dstate_pids)
+	[ -z "$d" ] || fail "cycle $c: processes in D state: $d"
+	assert_list_empty
+	echo "cycle $c ($(((c <= 5)) && echo loop || echo null), $nq queue(s)): del took $ms ms, fio ended with status $frc"
+done
+assert_no_daemon
+echo "10 deletes under load; longest $longest ms; 0 hangs"

@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Description: soak: 4 loop devices x 2 queues with -r 1 -i 1 under mixed fio verify for 120 s while daemons are killed at random and recovered; zero verify errors, zero IO errors, every device live at the end
+# Timeout: 900
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+SECONDS_TOTAL=${SOAK_SECONDS:-120}
+ids=() fio_pids=()
+for n in 0 1 2 3; do
+	backing_file "$WORK/backing$n" 32M
+	id=$(ublk_add -t loop -q 2 -d 32 -f "$WORK/backing$n" -r 1 -i 1) || fail "ublk add $n failed"
+	ids+=("$id")
+	# two writers verifying what they wrote as they go, one reader across the device
+	cat >"$WORK/soak$n.fio" <<-JOB
+	[global]
+	filename=/dev/ublkb$id
+	ioengine=io_uring
+	direct=1
+	iodepth=8
+	time_based
+	runtime=$SECONDS_TOTAL
+	verify_fatal=1
+	[verify-0]
+	rw=randwrite
+	bsrange=4k-64k
+	verify=crc32c
+	verify_backlog=128
+	offset=0
+	size=16M
+	[verify-1]
+	rw=randwrite
+	bsrange=4k-64k
+	verify=crc32c
+	verify_backlog=128
+	offset=16M
+	size=16M
+	[read]
+	rw=randread
+	bs=4k
+	size=32M
+	JOB
+	fio "$WORK/soak$n.fio" --output-format=json --output="$WORK/soak$n.json" >"$WORK/soak$n.log" 2>&1 &
+	fio_pids+=($!)
+done
+
+kills=0
+end=$((SECONDS + SECONDS_TOTAL - 10))
+while [ "$SECONDS" -lt "$end" ]; do
+	# a random device, after a random 2 to 6 s of IO
+	n=$((RANDOM % 4))
+	id=${ids[$n]}
+	pace=$((40 + RANDOM % 80))
+	for ((i = 0; i < pace; i++)); do # bounded: at most 6 s
+		sleep 0.05 # poll step of the bounded wait above
+	done
+	old=$(daemon_pid "$id")
+	kill_daemon "$old"
+	wait_state "$id" QUIESCED 10 || fail "device $id did not wait for recovery"
+	ublk_recover "$id"
+	kills=$((kills + 1))
+	echo "$((SECONDS))s: device $id: daemon $old killed, recovered by $(daemon_pid "$id")"
+done
+
+total=0
+for n in 0 1 2 3; do
+	for ((i = 0; i < 2400; i++)); do # bounded: 120 s after the run time
+		pid_alive "${fio_pids[$n]}" || break
+		sleep 0.05 # poll step of the bounded wait above
+	done
+	pid_alive "${fio_pids[$n]}" && fail "fio on device ${ids[$n]} did not finish: a request was lost"
+	wait "${fio_pids[$n]}"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		head -n 20 "$WORK/soak$n.log"
+		fail "fio on device ${ids[$n]} exited with $rc"
+	fi
+	jq -e 'all(.jobs[]; .error == 0 and (.total_err // 0) == 0)' "$WORK/soak$n.json" >/dev/null ||
+		fail "fio on device ${ids[$n]} reported errors"
+	jq -e 'all(.jobs[] | select(.jobname | startswith("verify")); .read.io_bytes > 0)' \
+		"$WORK/soak$n.json" >/dev/null || fail "fio on device ${ids[$n]} verified nothing"
+	bytes=$(jq '[.jobs[] | select(.jobname | startswith("verify")) | .read.io_bytes] | add' "$WORK/soak$n.json")
+	total=$((total + bytes))
+	[ "$(list_field "${ids[$n]}" state)" = '"LIVE"' ] || fail "device ${ids[$n]} is not live at the end"
+done
+for id in "${ids[@]}"; do
+	ublk_del "$id"
+done
+assert_list_empty
+assert_no_daemon
+[ "$kills" -ge 5 ] || fail "only $kills kills in $SECONDS_TOTAL s"
+echo "soak: $kills kill -9 and recover cycles over 4 devices in ${SECONDS_TOTAL}s; $((total / MIB)) MiB verified, 0 errors"
