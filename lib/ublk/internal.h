@@ -86,6 +86,10 @@ enum ublk_tag_action {
 };
 
 struct ublk_tag_slot {
+	/* The request as it arrived, checked: never read again from the mapping. */
+	uint32_t op_flags;
+	uint32_t nr_sectors;
+	uint64_t start_sector;
 	_Atomic uint8_t state; /* enum ublk_tag_state */
 	uint8_t action;        /* enum ublk_tag_action, set with CLAIMED */
 	uint8_t last_cmd;      /* _IOC_NR of the command in flight */
@@ -110,6 +114,7 @@ struct ublk_queue {
 	bool deferred; /* completion work runs only when we ask for events */
 	const struct ublksrv_io_desc *descs;
 	size_t descs_len;
+	struct ublk_desc_limits limits;
 	char *bufs; /* library mode: depth buffers of buf_size, reserved only */
 	size_t buf_size;
 	void *scratch; /* backend mode: where the data of failed WRITEs goes */
