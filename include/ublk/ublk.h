@@ -283,7 +283,21 @@ enum ublk_op {
  *    from any thread, whenever it wants.
  */
 
-/* One request handed to the backend. */
+/*
+ * One request handed to the backend. The library checks every request
+ * before the backend sees it, on a copy of what the kernel wrote that it
+ * reads once; the backend only ever gets that copy. A request that fails
+ * the check is completed by the library itself and never reaches the
+ * backend:
+ *  - op not READ, WRITE, FLUSH, DISCARD nor WRITE_ZEROES (WRITE_SAME,
+ *    zoned operations, anything newer): -EOPNOTSUPP;
+ *  - a READ or WRITE of 0 sectors or of more than max_io_bytes / 512;
+ *    a READ, WRITE, DISCARD or WRITE_ZEROES that ends beyond the device's
+ *    size (as ublk_queue_init() read it; not checked if the device had no
+ *    size then): -EIO.
+ * So sector + nr_sectors never exceeds the device's size, and a READ or
+ * WRITE fits a buffer of max_io_bytes. A FLUSH carries no range.
+ */
 struct ublk_io {
 	uint16_t tag;        /* slot of the request in its queue */
 	uint8_t op;          /* enum ublk_op */
@@ -296,9 +310,10 @@ struct ublk_io {
 /* What a queue calls back into the backend. Called on the queue's thread. */
 struct ublk_queue_ops {
 	/*
-	 * A new request (callback style). The backend completes it with
-	 * ublk_complete(), now or later, from any thread. Without it the queue
-	 * works in pull style: see ublk_queue_get_requests().
+	 * A new request (callback style), checked as struct ublk_io says. The
+	 * backend completes it with ublk_complete(), now or later, from any
+	 * thread. Without it the queue works in pull style: see
+	 * ublk_queue_get_requests().
 	 */
 	void (*handle_io)(struct ublk_queue *q, const struct ublk_io *io,
 			  void *data);
@@ -343,8 +358,10 @@ const struct ublk_dev_info *ublk_dev_get_info(const struct ublk_dev *dev);
 /*
  * Set queue @q_id up, in the calling thread, which is from then on the
  * only thread allowed to serve it (ublk_queue_serve(), _process(),
- * _get_requests(), _get_sqe()): map its descriptors, create its io_uring,
- * and submit a FETCH for every tag. @data is passed to @ops.
+ * _get_requests(), _get_sqe()): read the device's size
+ * (ublk_ctrl_get_params() on the handle @dev was opened with: set the
+ * parameters first), map its descriptors, create its io_uring, and
+ * submit a FETCH for every tag. @data is passed to @ops.
  */
 int ublk_queue_init(struct ublk_dev *dev, uint16_t q_id,
 		    const struct ublk_queue_ops *ops, void *data,
@@ -386,8 +403,8 @@ int ublk_queue_fd(const struct ublk_queue *q);
 
 /*
  * Pull style (ops->handle_io is NULL): move up to @max requests that have
- * arrived into @ios. Returns how many. Call ublk_queue_process() to let
- * more arrive.
+ * arrived, checked as struct ublk_io says, into @ios. Returns how many.
+ * Call ublk_queue_process() to let more arrive.
  */
 int ublk_queue_get_requests(struct ublk_queue *q, struct ublk_io *ios,
 			    unsigned int max);
@@ -428,7 +445,9 @@ int ublk_provide_buffer(struct ublk_queue *q, uint16_t tag, void *buf);
 /*
  * User copy: copy @len bytes at byte @offset of request @tag's data, a
  * WRITE's into @buf (get) or a READ's from @buf (put). Any thread, while
- * the backend holds the request. Returns the bytes copied.
+ * the backend holds the request. Returns the bytes copied. -EINVAL: @tag
+ * is not a request the backend holds, or @offset + @len is beyond its
+ * nr_sectors * 512 bytes.
  */
 ssize_t ublk_io_get_data(struct ublk_queue *q, uint16_t tag, void *buf,
 			 size_t len, size_t offset);

@@ -34,6 +34,35 @@ struct ublk_dev {
 #define UBLK_UDATA_EVENT (UBLK_UDATA_CMD | (1ULL << 62)) /* eventfd read */
 #define UBLK_UDATA_TIMER (UBLK_UDATA_CMD | (1ULL << 61)) /* buffer idle timer */
 
+/* What a request descriptor is checked against. */
+struct ublk_desc_limits {
+	uint64_t dev_sectors;    /* device size; 0: unknown, not checked */
+	uint32_t max_io_sectors; /* largest READ or WRITE: max_io_bytes >> 9 */
+};
+
+/*
+ * 0 if the backend can be handed @desc; -EOPNOTSUPP for an operation the
+ * library does not serve; -EIO for a READ or WRITE that is empty or larger
+ * than max_io_sectors, or a READ, WRITE, DISCARD or WRITE_ZEROES that does
+ * not lie within dev_sectors (desc.c).
+ */
+int ublk_desc_check(const struct ublksrv_io_desc *desc, const struct ublk_desc_limits *lim);
+
+/*
+ * Copy descriptor @src out of the mapping the kernel writes: each field is
+ * read exactly once, so what is checked is what is used.
+ */
+static inline void ublk_desc_fetch(struct ublksrv_io_desc *dst,
+				   const struct ublksrv_io_desc *src)
+{
+	const volatile struct ublksrv_io_desc *v = src;
+
+	dst->op_flags = v->op_flags;
+	dst->nr_sectors = v->nr_sectors;
+	dst->start_sector = v->start_sector;
+	dst->addr = v->addr;
+}
+
 /* Where a tag is in its life cycle. */
 enum ublk_tag_state {
 	UBLK_TAG_IN_KERNEL,    /* a command for it is in flight */
@@ -57,6 +86,10 @@ enum ublk_tag_action {
 };
 
 struct ublk_tag_slot {
+	/* The request as it arrived, checked: never read again from the mapping. */
+	uint32_t op_flags;
+	uint32_t nr_sectors;
+	uint64_t start_sector;
 	_Atomic uint8_t state; /* enum ublk_tag_state */
 	uint8_t action;        /* enum ublk_tag_action, set with CLAIMED */
 	uint8_t last_cmd;      /* _IOC_NR of the command in flight */
@@ -81,6 +114,7 @@ struct ublk_queue {
 	bool deferred; /* completion work runs only when we ask for events */
 	const struct ublksrv_io_desc *descs;
 	size_t descs_len;
+	struct ublk_desc_limits limits;
 	char *bufs; /* library mode: depth buffers of buf_size, reserved only */
 	size_t buf_size;
 	void *scratch; /* backend mode: where the data of failed WRITEs goes */

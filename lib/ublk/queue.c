@@ -7,6 +7,10 @@
  * through an eventfd it reads. The kernel aborts the commands when the
  * device stops; the queue is done once none is left, the backend holds no
  * request and its own SQEs have all completed.
+ *
+ * A new request's descriptor is copied out of the shared mapping once and
+ * checked (desc.c); the backend only ever sees that copy, and a request
+ * that fails the check is completed here with the error, unseen.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +29,10 @@ static size_t page_round(size_t len)
 	return (len + page - 1) & ~(page - 1);
 }
 
+/* Acquire: the request copied into the slot before the state was set is visible. */
 static uint8_t tag_state(const struct ublk_queue *q, uint16_t tag)
 {
-	return atomic_load_explicit(&q->slots[tag].state, memory_order_relaxed);
+	return atomic_load_explicit(&q->slots[tag].state, memory_order_acquire);
 }
 
 static void set_tag_state(struct ublk_queue *q, uint16_t tag, uint8_t state)
@@ -417,15 +422,22 @@ UBLK_EXPORT int ublk_queue_init(struct ublk_dev *dev, uint16_t q_id,
 				struct ublk_queue **qp)
 {
 	const struct ublk_dev_info *info = &dev->info;
+	struct ublk_dev_params params;
 	struct ublk_queue *q;
 	int ret;
 
 	if (q_id >= info->nr_queues)
 		return -EINVAL;
+	/* The device's size bounds every request (0 while it has none). */
+	ret = ublk_ctrl_get_params(dev->ctrl, info->id, &params);
+	if (ret < 0)
+		return ret;
 
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
+	q->limits.dev_sectors = params.size >> 9;
+	q->limits.max_io_sectors = info->max_io_bytes >> 9;
 	q->dev = dev;
 	q->ops = ops;
 	q->data = data;
@@ -489,27 +501,88 @@ UBLK_EXPORT void ublk_queue_deinit(struct ublk_queue *q)
 	queue_free(q);
 }
 
-static void deliver(struct ublk_queue *q, uint16_t tag, uint8_t state)
+/* The backend's view of request @tag: the copy taken when it arrived. */
+static void fill_io(const struct ublk_queue *q, uint16_t tag, struct ublk_io *io)
 {
-	const struct ublksrv_io_desc *desc = &q->descs[tag];
+	const struct ublk_tag_slot *slot = &q->slots[tag];
+
+	io->tag = tag;
+	io->op = slot->op_flags & 0xff;
+	io->flags = slot->op_flags & ~0xffU;
+	io->sector = slot->start_sector;
+	io->nr_sectors = slot->nr_sectors;
+	io->buf = NULL;
+	if (q->buf_mode == UBLK_BUF_LIBRARY)
+		io->buf = lib_buf(q, tag);
+	else if (q->buf_mode == UBLK_BUF_BACKEND && tag_state(q, tag) != UBLK_TAG_AWAIT_BUFFER)
+		io->buf = slot->buf;
+}
+
+/*
+ * A new request: copy its descriptor out of the shared mapping once,
+ * check the copy and keep it for the backend. 0, or the error the request
+ * is failed with.
+ */
+static int accept_desc(struct ublk_queue *q, uint16_t tag, uint8_t state)
+{
+	struct ublk_tag_slot *slot = &q->slots[tag];
+	struct ublksrv_io_desc desc;
+	int ret;
+
+	ublk_desc_fetch(&desc, &q->descs[tag]);
+	ret = ublk_desc_check(&desc, &q->limits);
+	if (ret < 0)
+		return ret;
+	/* The kernel asks for a buffer for nothing but a WRITE. */
+	if (state == UBLK_TAG_AWAIT_BUFFER && (desc.op_flags & 0xff) != UBLK_OP_WRITE)
+		return -EIO;
+	slot->op_flags = desc.op_flags;
+	slot->nr_sectors = desc.nr_sectors;
+	slot->start_sector = desc.start_sector;
+	return 0;
+}
+
+/*
+ * Fail a request the backend never sees, as a backend completion on this
+ * thread would: a WRITE waiting for its buffer has its data go to scratch
+ * first, like one the backend fails.
+ */
+static void refuse(struct ublk_queue *q, uint16_t tag, uint8_t state, int err)
+{
+	struct ublk_tag_slot *slot = &q->slots[tag];
+
+	slot->action = state == UBLK_TAG_AWAIT_BUFFER ? UBLK_ACT_FAIL_WRITE : UBLK_ACT_COMMIT;
+	slot->result = err;
+	/* Straight to CLAIMED: no stray completion can take the tag meanwhile. */
+	set_tag_state(q, tag, UBLK_TAG_CLAIMED);
+	q->backend_held++; /* issue_claimed() gives it back once sent */
+	issue_claimed(q, tag);
+}
+
+/*
+ * Hand request @tag to the backend in @state. @first: it just arrived,
+ * and its descriptor is still to be checked; otherwise it comes back with
+ * the data of a WRITE, as checked on its arrival.
+ */
+static void deliver(struct ublk_queue *q, uint16_t tag, uint8_t state, bool first)
+{
 	struct ublk_io io;
 
+	if (first) {
+		int ret = accept_desc(q, tag, state);
+
+		if (ret < 0) {
+			refuse(q, tag, state, ret);
+			return;
+		}
+	}
 	set_tag_state(q, tag, state);
 	q->backend_held++;
 	if (!q->ops || !q->ops->handle_io) {
 		q->arrived[(q->arrived_head + q->arrived_count++) % q->depth] = tag;
 		return;
 	}
-	io.tag = tag;
-	io.op = desc->op_flags & 0xff;
-	io.flags = desc->op_flags & ~0xffU;
-	io.sector = desc->start_sector;
-	io.nr_sectors = desc->nr_sectors;
-	io.buf = NULL;
-	if (q->buf_mode == UBLK_BUF_LIBRARY)
-		io.buf = lib_buf(q, tag);
-	else if (state == UBLK_TAG_IN_BACKEND && q->buf_mode == UBLK_BUF_BACKEND)
-		io.buf = q->slots[tag].buf;
+	fill_io(q, tag, &io);
 	q->ops->handle_io(q, &io, q->data);
 }
 
@@ -536,7 +609,9 @@ static void handle_cmd_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 		issue_claimed(q, tag);
 	} else if (cqe->res == UBLK_IO_RES_OK) {
 		/* After NEED_GET_DATA the WRITE's data is in the backend's buffer. */
-		if (slot->last_cmd != UBLK_IO_NEED_GET_DATA)
+		bool first = slot->last_cmd != UBLK_IO_NEED_GET_DATA;
+
+		if (first)
 			slot->buf = NULL;
 		if (q->buf_mode == UBLK_BUF_LIBRARY) {
 			slot->buf_used = true;
@@ -545,10 +620,10 @@ static void handle_cmd_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 				q->dirty_count++;
 			}
 		}
-		deliver(q, tag, UBLK_TAG_IN_BACKEND);
+		deliver(q, tag, UBLK_TAG_IN_BACKEND, first);
 	} else if (cqe->res == UBLK_IO_RES_NEED_GET_DATA) {
 		slot->buf = NULL;
-		deliver(q, tag, UBLK_TAG_AWAIT_BUFFER);
+		deliver(q, tag, UBLK_TAG_AWAIT_BUFFER, true);
 	} else {
 		/* Aborted because the device stops, or refused: the tag is finished. */
 		set_tag_state(q, tag, UBLK_TAG_DONE);
@@ -659,21 +734,10 @@ UBLK_EXPORT int ublk_queue_get_requests(struct ublk_queue *q, struct ublk_io *io
 		return -EINVAL;
 	while (n < max && q->arrived_count) {
 		uint16_t tag = q->arrived[q->arrived_head];
-		const struct ublksrv_io_desc *desc = &q->descs[tag];
-		struct ublk_io *io = &ios[n++];
 
 		q->arrived_head = (q->arrived_head + 1) % q->depth;
 		q->arrived_count--;
-		io->tag = tag;
-		io->op = desc->op_flags & 0xff;
-		io->flags = desc->op_flags & ~0xffU;
-		io->sector = desc->start_sector;
-		io->nr_sectors = desc->nr_sectors;
-		io->buf = NULL;
-		if (q->buf_mode == UBLK_BUF_LIBRARY)
-			io->buf = lib_buf(q, tag);
-		else if (q->buf_mode == UBLK_BUF_BACKEND && tag_state(q, tag) != UBLK_TAG_AWAIT_BUFFER)
-			io->buf = q->slots[tag].buf;
+		fill_io(q, tag, &ios[n++]);
 	}
 	return (int)n;
 }
@@ -713,7 +777,7 @@ UBLK_EXPORT int ublk_complete_buffer(struct ublk_queue *q, uint16_t tag, int32_t
 							      UBLK_ACT_FAIL_WRITE, result, NULL)
 						  : -EINVAL;
 		/* The kernel copies a READ's data from the buffer: it needs one. */
-		if (!buf && result > 0 && (q->descs[tag].op_flags & 0xff) == UBLK_OP_READ)
+		if (!buf && result > 0 && (slot->op_flags & 0xff) == UBLK_OP_READ)
 			return -EINVAL;
 		/* A WRITE's buffer is the one it was given; no other may replace it. */
 		if (buf && slot->buf && buf != slot->buf)
@@ -739,8 +803,14 @@ static off_t user_copy_offset(const struct ublk_queue *q, uint16_t tag, size_t o
 static int check_user_copy(const struct ublk_queue *q, uint16_t tag, size_t len,
 			   size_t offset)
 {
+	size_t data;
+
 	if (q->buf_mode != UBLK_BUF_USER_COPY || tag >= q->depth ||
-	    offset + len > (size_t)q->descs[tag].nr_sectors << 9)
+	    tag_state(q, tag) != UBLK_TAG_IN_BACKEND)
+		return -EINVAL;
+	/* Subtract, never add: offset + len may wrap around. */
+	data = (size_t)q->slots[tag].nr_sectors << 9;
+	if (len > data || offset > data - len)
 		return -EINVAL;
 	return 0;
 }

@@ -493,6 +493,22 @@ now_ms() {
 	echo $((t / 1000))
 }
 
+# sector_put DEV SECTOR FILE [DD-ARG...]: write FILE to DEV at SECTOR in
+# one direct write (one request, if FILE is at most max_sectors_kb)
+sector_put() {
+	local dev=$1 sector=$2 file=$3
+	shift 3
+	dd if="$file" of="$dev" bs="$(stat -c %s "$file")" count=1 seek=$((sector * 512)) \
+		oflag=direct,seek_bytes status=none "$@"
+}
+
+# sector_get DEV SECTOR COUNT OUT: read COUNT sectors of DEV at SECTOR into
+# OUT in one direct read
+sector_get() {
+	dd if="$1" of="$4" bs=$(($3 * 512)) count=1 skip=$(($2 * 512)) \
+		iflag=direct,skip_bytes status=none
+}
+
 # numfmt_bytes 16M -> 16777216
 numfmt_bytes() {
 	local v=$1 n

@@ -5,6 +5,7 @@
  *
  *   ublk-testdev [--buf library|backend|user-copy] [--style callback|pull]
  *                [-j WORKERS] [-q QUEUES] [-d DEPTH] [-s SIZE_MIB] [--idle MS]
+ *                [--sectors N] [--grow N]
  *
  * --buf      buffer mode: library-managed, backend-supplied (NEED_GET_DATA)
  *            or user copy (USER_COPY)
@@ -15,6 +16,13 @@
  *            on the queue's thread)
  * --idle     library buffers: ublk_queue_set_buffer_idle() (default: the
  *            library's)
+ * --sectors  size in 512-byte sectors, instead of -s (odd sizes)
+ * --grow     once the queues are set up, make the kernel's device N sectors
+ *            larger than the size they read: the library must fail every
+ *            request that reaches into those sectors, which the program
+ *            never sees (a request beyond its size is a violation)
+ *
+ * DISCARD and WRITE_ZEROES zero the range; FLUSH does nothing.
  *
  * Backend mode uses buffers from the program's own pool, each between two
  * guard areas. It checks that every buffer handed back by buffer_done() is
@@ -23,8 +31,11 @@
  *
  * Prints /dev/ublkbN once the device is live. On SIGINT or SIGTERM it stops
  * and deletes the device and prints a summary line:
- *   testdev: requests=N reads=N writes=N flushes=N cross_thread=N
- *            provided=N returned=N violations=N errors=N
+ *   testdev: requests=N reads=N writes=N flushes=N discards=N zeroes=N
+ *            largest=N at_end=N cross_thread=N provided=N returned=N
+ *            violations=N errors=N
+ * largest: the longest READ or WRITE, in sectors; at_end: requests whose
+ * range ends at the last sector of the device.
  * Exit status 1 if anything went wrong: a violation, an error, or (backend
  * mode) a buffer given and never returned.
  */
@@ -96,7 +107,8 @@ struct tqueue {
 };
 
 struct stats {
-	atomic_ulong requests, reads, writes, flushes, cross_thread;
+	atomic_ulong requests, reads, writes, flushes, discards, zeroes, cross_thread;
+	atomic_ulong largest, at_end;
 	atomic_ulong provided, returned, violations, errors;
 };
 
@@ -107,6 +119,7 @@ struct testdev {
 	long idle_ms; /* -1: the library's default */
 	uint16_t nr_queues, depth;
 	uint64_t size;
+	uint64_t grow; /* sectors the kernel's device has beyond size */
 	uint32_t max_io;
 	char *store;
 	struct ublk_dev *dev;
@@ -443,6 +456,43 @@ static int32_t do_write(struct tqueue *tq, const struct ublk_io *io, char *at, u
 	return -EIO;
 }
 
+static void note_largest(unsigned long sectors)
+{
+	unsigned long cur = atomic_load_explicit(&td_global.st.largest, memory_order_relaxed);
+
+	while (cur < sectors &&
+	       !atomic_compare_exchange_weak_explicit(&td_global.st.largest, &cur, sectors,
+						      memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+/* What the library promises of a request's range. */
+static bool range_ok(struct tqueue *tq, const struct ublk_io *io)
+{
+	struct testdev *td = tq->td;
+	bool data = io->op == UBLK_OP_READ || io->op == UBLK_OP_WRITE;
+	uint64_t len = (uint64_t)io->nr_sectors << 9;
+
+	if (io->op != UBLK_OP_READ && io->op != UBLK_OP_WRITE && io->op != UBLK_OP_DISCARD &&
+	    io->op != UBLK_OP_WRITE_ZEROES)
+		return true;
+	if (io->sector > td->size >> 9 || len > td->size - (io->sector << 9) ||
+	    (data && (len > td->max_io || !len))) {
+		violation(tq, io->tag, "a request outside the device or larger than max_io_bytes");
+		return false;
+	}
+	return true;
+}
+
+/* The boundaries a request served meets (a checked one). */
+static void count_range(const struct testdev *td, const struct ublk_io *io)
+{
+	if (io->op == UBLK_OP_READ || io->op == UBLK_OP_WRITE)
+		note_largest(io->nr_sectors);
+	if (io->op != UBLK_OP_FLUSH && (io->sector + io->nr_sectors) << 9 == td->size)
+		COUNT(at_end);
+}
+
 /* One request: on a worker, or on the queue's thread with -j 0. */
 static void serve_io(struct tqueue *tq, const struct ublk_io *io)
 {
@@ -452,27 +502,36 @@ static void serve_io(struct tqueue *tq, const struct ublk_io *io)
 	void *buf = NULL;
 	int32_t res;
 
-	if ((io->op == UBLK_OP_READ || io->op == UBLK_OP_WRITE) &&
-	    (off > td->size || len > td->size - off || len > td->max_io || !len)) {
-		violation(tq, io->tag, "a request outside the device or larger than max_io_bytes");
+	if (!range_ok(tq, io)) {
 		complete(tq, io, -EIO, NULL);
 		return;
 	}
+	/* Backend mode: a WRITE's first delivery asks for a buffer only. */
+	if (io->op == UBLK_OP_WRITE && td->mode == BUF_BACKEND && !io->buf) {
+		provide(tq, io, len);
+		return;
+	}
+	count_range(td, io);
 	switch (io->op) {
 	case UBLK_OP_READ:
 		COUNT(reads);
 		res = do_read(tq, io, td->store + off, len, &buf);
 		break;
 	case UBLK_OP_WRITE:
-		if (td->mode == BUF_BACKEND && !io->buf) {
-			provide(tq, io, len);
-			return;
-		}
 		COUNT(writes);
 		res = do_write(tq, io, td->store + off, len);
 		break;
 	case UBLK_OP_FLUSH:
 		COUNT(flushes);
+		res = 0;
+		break;
+	case UBLK_OP_DISCARD:
+	case UBLK_OP_WRITE_ZEROES:
+		if (io->op == UBLK_OP_DISCARD)
+			COUNT(discards);
+		else
+			COUNT(zeroes);
+		memset(td->store + off, 0, (uint64_t)io->nr_sectors << 9);
 		res = 0;
 		break;
 	default:
@@ -621,7 +680,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: ublk-testdev [--buf library|backend|user-copy] "
 			"[--style callback|pull] [-j WORKERS] [-q QUEUES] [-d DEPTH] "
-			"[-s SIZE_MIB] [--idle MS]\n");
+			"[-s SIZE_MIB] [--idle MS] [--sectors N] [--grow N]\n");
 	exit(2);
 }
 
@@ -631,6 +690,8 @@ static void parse_args(int argc, char **argv, struct testdev *td)
 		{ "buf", required_argument, NULL, 'b' },
 		{ "style", required_argument, NULL, 't' },
 		{ "idle", required_argument, NULL, 'i' },
+		{ "sectors", required_argument, NULL, 'S' },
+		{ "grow", required_argument, NULL, 'g' },
 		{ 0 },
 	};
 	unsigned long v;
@@ -681,6 +742,16 @@ static void parse_args(int argc, char **argv, struct testdev *td)
 				usage();
 			td->size = (uint64_t)v << 20;
 			break;
+		case 'S':
+			if (!parse_uint(optarg, 1, 1UL << 31, &v))
+				usage();
+			td->size = (uint64_t)v << 9;
+			break;
+		case 'g':
+			if (!parse_uint(optarg, 1, 1UL << 31, &v))
+				usage();
+			td->grow = v;
+			break;
 		default:
 			usage();
 		}
@@ -698,7 +769,7 @@ int main(int argc, char **argv)
 {
 	struct testdev *td = &td_global;
 	struct ublk_dev_config cfg = { .id = -1 };
-	struct ublk_dev_params params = { .volatile_cache = true };
+	struct ublk_dev_params params = { .volatile_cache = true, .discard = true };
 	struct ublk_dev_info info;
 	pthread_t wthreads[MAX_WORKERS];
 	struct ublk_ctrl *ctrl;
@@ -759,9 +830,10 @@ int main(int argc, char **argv)
 	td->nr_queues = info.nr_queues;
 	td->depth = info.queue_depth;
 	fprintf(stderr, "testdev: device %d: --buf %s --style %s, %u queues of depth %u, "
-			"%u workers, %llu MiB, max_io_bytes %u, flags %#llx\n",
+			"%u workers, %llu sectors (+%llu grown), max_io_bytes %u, flags %#llx\n",
 		id, mode_name(td->mode), td->style == STYLE_CALLBACK ? "callback" : "pull",
-		td->nr_queues, td->depth, td->workers, (unsigned long long)(td->size >> 20),
+		td->nr_queues, td->depth, td->workers, (unsigned long long)(td->size >> 9),
+		(unsigned long long)td->grow,
 		info.max_io_bytes, (unsigned long long)info.flags);
 
 	td->max_io = info.max_io_bytes;
@@ -813,6 +885,16 @@ int main(int argc, char **argv)
 			goto stop;
 		}
 	}
+	if (td->grow) {
+		/* The queues read the smaller size; the kernel gets the larger one. */
+		params.size = td->size + (td->grow << 9);
+		ret = ublk_ctrl_set_params(ctrl, (uint32_t)id, &params);
+		if (ret) {
+			msg_err(ret, "grow device %d", id);
+			ok = false;
+			goto stop;
+		}
+	}
 	ret = ublk_ctrl_start(ctrl, (uint32_t)id, getpid());
 	if (ret) {
 		msg_err(ret, "start device %d", id);
@@ -854,10 +936,12 @@ del:
 	}
 	ublk_ctrl_close(ctrl);
 
-	printf("testdev: requests=%lu reads=%lu writes=%lu flushes=%lu cross_thread=%lu "
-	       "provided=%lu returned=%lu violations=%lu errors=%lu\n",
+	printf("testdev: requests=%lu reads=%lu writes=%lu flushes=%lu discards=%lu zeroes=%lu "
+	       "largest=%lu at_end=%lu cross_thread=%lu provided=%lu returned=%lu violations=%lu "
+	       "errors=%lu\n",
 	       atomic_load(&st->requests), atomic_load(&st->reads), atomic_load(&st->writes),
-	       atomic_load(&st->flushes), atomic_load(&st->cross_thread),
+	       atomic_load(&st->flushes), atomic_load(&st->discards), atomic_load(&st->zeroes),
+	       atomic_load(&st->largest), atomic_load(&st->at_end), atomic_load(&st->cross_thread),
 	       atomic_load(&st->provided), atomic_load(&st->returned),
 	       atomic_load(&st->violations), atomic_load(&st->errors));
 	if (atomic_load(&st->provided) != atomic_load(&st->returned)) {
