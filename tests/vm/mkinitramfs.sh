@@ -26,7 +26,7 @@ TOOLS=(
 	mkfs.ext4 mke2fs e2fsck filefrag
 	losetup blkdiscard fallocate blockdev taskset setpriv lsblk mount umount
 	mountpoint
-	timeout stat sha256sum dd truncate sync nproc
+	timeout stat sha256sum dd truncate sync nproc nice
 	cmp ps pgrep pkill
 )
 

@@ -67,7 +67,8 @@ timeout 10 dd if="$dev" of=/dev/null bs=4k count=1 iflag=direct status=none 2>"$
 rc=$?
 [ "$rc" -ne 124 ] || fail "a read while no daemon runs hung instead of failing"
 [ "$rc" -ne 0 ] || fail "a read while no daemon runs succeeded"
-grep -qi 'input/output error' "$WORK/dd.err" || fail "the read failed otherwise: $(cat "$WORK/dd.err")"
+# EIO, or EREMOTEIO (the kernel's "target error") as 7.x reports it
+grep -Eqi 'input/output error|remote I/O error' "$WORK/dd.err" || fail "the read failed otherwise: $(cat "$WORK/dd.err")"
 ublk_recover "$id"
 must dd if="$dev" of="$WORK/readback" bs=64k count=16 iflag=direct status=none
 cmp "$WORK/pattern" "$WORK/readback" || fail "the data written before the kill differs after recovery"
