@@ -279,7 +279,11 @@ static int reclaim_idle(struct ublk_queue *q)
 			return ret;
 		after_submit(q);
 	}
-	if (io_uring_cq_ready(&q->ring))
+	/*
+	 * A commit still in the SQ (a partial submit) is marked IN_KERNEL
+	 * already, yet the kernel has not read its READ data: next time.
+	 */
+	if (io_uring_sq_ready(&q->ring) || io_uring_cq_ready(&q->ring))
 		return 0; /* news arrived meanwhile: next time */
 	/* A buffer unused for a whole idle period, with its tag waiting in the kernel. */
 	for (uint16_t tag = 0; tag < q->depth; tag++) {
