@@ -175,9 +175,14 @@ assert_list_empty() {
 
 # daemon_pids: processes running the ublk executable
 daemon_pids() {
-	local exe p
+	local exe name p comm
 	exe=$(readlink -f "$(command -v ublk)") || return 0
+	name=${exe##*/}
 	for p in /proc/[0-9]*; do
+		# the command name (at most 15 characters) first: reading it starts
+		# no process, which counts under TCG
+		read -r comm 2>/dev/null <"$p/comm" || continue
+		[ "$comm" = "${name:0:15}" ] || continue
 		[ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] && pid_alive "${p#/proc/}" &&
 			echo "${p#/proc/}"
 	done
