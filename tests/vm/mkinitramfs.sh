@@ -11,8 +11,9 @@
 #         as installed in --stage (meson install --destdir), executables the
 #         build put under BUILD/tests/vm/ and BUILD/tests/vm/progs/ and the
 #         examples (BUILD/examples/demo_*) (to /vm/bin), /init, the guest
-#         scripts, the cases (/vm/cases), the bench scripts (/vm/bench), the
-#         demo (/vm/demo) and an ld.so.cache covering everything
+#         scripts, the cases and their tables (/vm/cases), the bench
+#         scripts (/vm/bench), the demo (/vm/demo) and an ld.so.cache
+#         covering everything
 
 set -euo pipefail
 
@@ -195,6 +196,10 @@ install -m 755 "$HERE/guest/run.sh" "$top/vm/guest/run.sh"
 install -m 644 "$HERE/lib.sh" "$top/vm/lib.sh"
 for f in "$HERE"/cases/*.sh; do
 	[ -e "$f" ] && install -m 755 "$f" "$top/vm/cases/"
+done
+# data files of the cases (tables of command lines)
+for f in "$HERE"/cases/*.table; do
+	[ -e "$f" ] && install -m 644 "$f" "$top/vm/cases/"
 done
 for f in "$HERE"/demo/*.sh; do
 	[ -e "$f" ] && install -m 755 "$f" "$top/vm/demo/"

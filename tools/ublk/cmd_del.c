@@ -85,23 +85,19 @@ int cmd_del(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:a", del_options, NULL)) != -1) {
+	for (int at = optind; (c = getopt_long(argc, argv, ":n:a", del_options, NULL)) != -1;
+	     at = optind) {
 		switch (c) {
 		case 'n':
-			if (parse_u32(optarg, 0, INT32_MAX - 1, &v)) {
-				log_err("invalid device id '%s'", optarg);
+			if (parse_dev_id(optarg, &v))
 				return 1;
-			}
 			id = v;
 			break;
 		case 'a':
 			all = true;
 			break;
-		case ':':
-			log_err("option '%s' needs a value", argv[optind - 1]);
-			return 1;
 		default:
-			log_err("unknown option '%s' for del", argv[optind - 1]);
+			log_bad_option("del", c, argv, at, del_options);
 			return 1;
 		}
 	}

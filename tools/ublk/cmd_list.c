@@ -121,23 +121,19 @@ int cmd_list(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:", list_options, NULL)) != -1) {
+	for (int at = optind; (c = getopt_long(argc, argv, ":n:", list_options, NULL)) != -1;
+	     at = optind) {
 		switch (c) {
 		case 'n':
-			if (parse_u32(optarg, 0, INT32_MAX - 1, &one)) {
-				log_err("invalid device id '%s'", optarg);
+			if (parse_dev_id(optarg, &one))
 				return 1;
-			}
 			id = one;
 			break;
 		case 'j':
 			json = true;
 			break;
-		case ':':
-			log_err("option '%s' needs a value", argv[optind - 1]);
-			return 1;
 		default:
-			log_err("unknown option '%s' for list", argv[optind - 1]);
+			log_bad_option("list", c, argv, at, list_options);
 			return 1;
 		}
 	}
@@ -152,9 +148,22 @@ int cmd_list(int argc, char **argv)
 		return 1;
 	}
 	if (id >= 0) {
+		struct dev_view v;
+		int err;
+
 		n = 1;
 		ids = &one;
 		one = (uint32_t)id;
+		/* A device that is not there fails before anything is printed. */
+		err = dev_view_read(ctrl, one, &v);
+		if (err < 0) {
+			if (err == -ENOENT || err == -ENODEV)
+				log_err("device %u does not exist", one);
+			else
+				log_err("device %u: %s", one, strerror(-err));
+			ublk_ctrl_close(ctrl);
+			return 1;
+		}
 	} else {
 		n = list_device_ids(ctrl, &ids);
 		if (n < 0) {

@@ -37,7 +37,7 @@ static const struct {
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(usage, stderr);
+		log_err("no command given (try 'ublk help')");
 		return 1;
 	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {

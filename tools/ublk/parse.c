@@ -24,7 +24,10 @@ int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	return 0;
 }
 
-/* "4096", "512K", "250G", "1T" (binary units); a multiple of 512 bytes. */
+/*
+ * "4096", "512K", "250G", "1T" (binary units); a multiple of 512 bytes, at
+ * most MAX_DEV_SIZE.
+ */
 int parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
@@ -49,13 +52,63 @@ int parse_size(const char *s, uint64_t *out)
 	}
 	if (*end && end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
 		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
+	if (v > (MAX_DEV_SIZE >> shift))
 		return -ERANGE;
 	v <<= shift;
 	if (!v || v % 512)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+int parse_dev_id(const char *s, uint32_t *out)
+{
+	if (parse_u32(s, 0, MAX_DEV_ID, out)) {
+		log_err("invalid device id '%s': must be 0..%u", s, MAX_DEV_ID);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Whether @name (@len bytes) abbreviates more than one long option. */
+static bool ambiguous(const struct option *longopts, const char *name, size_t len)
+{
+	int n = 0;
+
+	for (const struct option *o = longopts; o->name; o++) {
+		if (strlen(o->name) == len && !strncmp(o->name, name, len))
+			return false; /* an exact match */
+		n += !strncmp(o->name, name, len);
+	}
+	return n > 1;
+}
+
+void log_bad_option(const char *cmd, int c, char **argv, int at,
+		    const struct option *longopts)
+{
+	/*
+	 * getopt_long() has moved past the element it rejected, unless it
+	 * stopped inside a group of short options (-Zq): then it is argv[optind].
+	 */
+	const char *arg = optind > at ? argv[optind - 1] : argv[optind];
+	int len;
+
+	if (strncmp(arg, "--", 2)) {
+		if (c == ':')
+			log_err("option '-%c' needs a value", optopt);
+		else
+			log_err("unknown option '-%c' for %s", optopt, cmd);
+		return;
+	}
+	len = (int)strcspn(arg, "=");
+	if (c == ':')
+		log_err("option '%.*s' needs a value", len, arg);
+	else if (optopt) /* a known option given a value it does not take */
+		log_err("option '%.*s' takes no value", len, arg);
+	else if (ambiguous(longopts, arg + 2, (size_t)len - 2))
+		log_err("ambiguous option '%.*s' for %s", len, arg, cmd);
+	else
+		log_err("unknown option '%.*s' for %s", len, arg, cmd);
 }
 
 enum { OPT_BUFFERED = 256, OPT_FOREGROUND };
@@ -101,7 +154,7 @@ uint64_t recovery_flags(const struct add_opts *o)
 int parse_add_opts(int argc, char **argv, struct add_opts *o)
 {
 	uint32_t v;
-	int c;
+	int c, ret;
 
 	memset(o, 0, sizeof(*o));
 	o->id = -1;
@@ -110,16 +163,16 @@ int parse_add_opts(int argc, char **argv, struct add_opts *o)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:n:q:d:s:f:r:i:e:", add_options, NULL)) != -1) {
+	for (int at = optind;
+	     (c = getopt_long(argc, argv, ":t:n:q:d:s:f:r:i:e:", add_options, NULL)) != -1;
+	     at = optind) {
 		switch (c) {
 		case 't':
 			o->target = optarg;
 			break;
 		case 'n':
-			if (parse_u32(optarg, 0, INT32_MAX - 1, &v)) {
-				log_err("invalid device id '%s'", optarg);
+			if (parse_dev_id(optarg, &v))
 				return -EINVAL;
-			}
 			o->id = (int32_t)v;
 			break;
 		case 'q':
@@ -139,13 +192,23 @@ int parse_add_opts(int argc, char **argv, struct add_opts *o)
 			o->depth = (uint16_t)v;
 			break;
 		case 's':
-			if (parse_size(optarg, &o->size)) {
+			ret = parse_size(optarg, &o->size);
+			if (ret == -ERANGE) {
+				log_err("invalid size '%s': larger than %llu bytes", optarg,
+					(unsigned long long)MAX_DEV_SIZE);
+				return -EINVAL;
+			}
+			if (ret) {
 				log_err("invalid size '%s': need a positive multiple of 512 bytes (suffixes K, M, G, T)",
 					optarg);
 				return -EINVAL;
 			}
 			break;
 		case 'f':
+			if (!*optarg) {
+				log_err("option '-f' needs a file name, not ''");
+				return -EINVAL;
+			}
 			o->file = optarg;
 			break;
 		case OPT_BUFFERED:
@@ -166,11 +229,8 @@ int parse_add_opts(int argc, char **argv, struct add_opts *o)
 			if (parse_switch("-e", optarg, &o->fail_io))
 				return -EINVAL;
 			break;
-		case ':':
-			log_err("option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			log_err("unknown option '%s' for add", argv[optind - 1]);
+			log_bad_option("add", c, argv, at, add_options);
 			return -EINVAL;
 		}
 	}

@@ -13,6 +13,10 @@
 #define NULL_DEFAULT_SIZE (250ULL << 30)
 #define DEFAULT_QUEUES 1
 #define DEFAULT_DEPTH 128
+/* The driver's device ids: 0 .. 2^20 - 1 (UBLK_MAX_UBLKS, one per minor). */
+#define MAX_DEV_ID ((1U << 20) - 1)
+/* The largest device the block layer can size (i_size is a signed 64-bit). */
+#define MAX_DEV_SIZE ((uint64_t)INT64_MAX & ~511ULL)
 /* How long `add` waits for the daemon to report the device live. */
 #define START_TIMEOUT_MS 30000
 /* How long `del` waits for the kernel to release a device. */
@@ -72,8 +76,19 @@ void log_set_report_fd(int fd);
 
 /* parse.c: strict number and size parsing; 0 or -EINVAL / -ERANGE. */
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+/* A multiple of 512 up to MAX_DEV_SIZE; -ERANGE above it. */
 int parse_size(const char *s, uint64_t *out);
 int parse_add_opts(int argc, char **argv, struct add_opts *o);
+/* A device id, 0..MAX_DEV_ID; prints one error line if it is not. */
+int parse_dev_id(const char *s, uint32_t *out);
+
+struct option;
+/*
+ * Print the error line for what getopt_long() just rejected: @c is what it
+ * returned (':' or '?'), @at the optind before the call, @cmd the command.
+ */
+void log_bad_option(const char *cmd, int c, char **argv, int at,
+		    const struct option *longopts);
 
 /* json.c: a small JSON writer. */
 struct json {

@@ -50,6 +50,24 @@ static void test_size(void)
 	T_CHECK(parse_size("-1G", &v) == -EINVAL);
 	T_CHECK(parse_size("99999999999T", &v) == -ERANGE);
 	T_CHECK(parse_size("18446744073709551616", &v) == -ERANGE);
+	/* Up to what a block device's signed 64-bit size holds. */
+	T_CHECK(parse_size("9223372036854775296", &v) == 0 && v == MAX_DEV_SIZE);
+	T_CHECK(parse_size("8388607T", &v) == 0 && v == 8388607ULL << 40);
+	T_CHECK(parse_size("9223372036854775808", &v) == -ERANGE);
+	T_CHECK(parse_size("8388608T", &v) == -ERANGE);
+	T_CHECK(parse_size("18446744073709551104", &v) == -ERANGE);
+}
+
+static void test_dev_id(void)
+{
+	uint32_t v = 7;
+
+	T_CHECK(parse_dev_id("0", &v) == 0 && v == 0);
+	T_CHECK(parse_dev_id("1048575", &v) == 0 && v == MAX_DEV_ID);
+	T_CHECK(parse_dev_id("1048576", &v) == -EINVAL);
+	T_CHECK(parse_dev_id("0x10", &v) == -EINVAL);
+	T_CHECK(parse_dev_id("-1", &v) == -EINVAL);
+	T_CHECK(parse_dev_id("", &v) == -EINVAL);
 }
 
 static void test_add_opts(void)
@@ -100,6 +118,9 @@ static void test_add_opts(void)
 	T_CHECK(parse_args(&o, "-t", "null", "-d", "100000", NULL) == -EINVAL);
 	T_CHECK(parse_args(&o, "-t", "null", "-n", "-3", NULL) == -EINVAL);
 	T_CHECK(parse_args(&o, "-t", "null", "-s", "12345", NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "null", "-s", "8388608T", NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "null", "-n", "1048576", NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "loop", "-f", "", NULL) == -EINVAL);
 	T_CHECK(parse_args(&o, "-t", "null", "--bogus", NULL, NULL) == -EINVAL);
 	T_CHECK(parse_args(&o, "-t", "null", "extra", NULL, NULL) == -EINVAL);
 	T_CHECK(parse_args(&o, "-t", NULL, NULL, NULL, NULL) == -EINVAL);
@@ -117,6 +138,7 @@ int main(void)
 {
 	test_u32();
 	test_size();
+	test_dev_id();
 	test_add_opts();
 	test_targets();
 	return T_EXIT();
