@@ -184,7 +184,7 @@ int cmd_add(int argc, char **argv)
 		log_set_report_fd(pipefd[1]);
 		ret = daemon_run(&t, &o, &params, pipefd[1]);
 		t.ops->cleanup(&t);
-		_exit(ret);
+		exit(ret); /* runs exit handlers (leak checks); stdio was flushed before fork */
 	}
 	close(pipefd[1]);
 	t.ops->cleanup(&t);
