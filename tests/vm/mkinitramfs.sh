@@ -10,10 +10,12 @@
 #   top   the kernel's modules (--kernel-dir, from kernels.sh), the project
 #         as installed in --stage (meson install --destdir), executables the
 #         build put under BUILD/tests/vm/ and BUILD/tests/vm/progs/ and the
-#         examples (BUILD/examples/demo_*) (to /vm/bin), /init, the guest
-#         scripts, the cases and their tables (/vm/cases), the bench
-#         scripts (/vm/bench), the demo (/vm/demo) and an ld.so.cache
-#         covering everything
+#         examples (BUILD/examples/demo_*) (to /vm/bin), the shared
+#         libraries all these executables link that the base lacks (found
+#         with ldd: liburing, and the sanitizer runtimes libasan and libubsan
+#         of a sanitized build), /init, the guest scripts, the cases and
+#         their tables (/vm/cases), the bench scripts (/vm/bench), the demo (/vm/demo) and
+#         an ld.so.cache covering everything
 
 set -euo pipefail
 

@@ -180,7 +180,7 @@ static void loop_handle_io(struct ublk_queue *q, const struct ublk_io *io,
 			   void *data)
 {
 	const struct target *t = data;
-	off_t off = (off_t)io->sector << 9;
+	off_t off = (off_t)(io->sector << 9); /* unsigned shift: a FLUSH may carry sector ~0 */
 	unsigned int len = io->nr_sectors << 9;
 	struct io_uring_sqe *sqe;
 

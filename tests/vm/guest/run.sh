@@ -21,6 +21,15 @@
 # device behind, if the kernel logged a failed request on a ublk device
 # (unless its header says "# Allow-IO-errors: yes") or logged a warning or
 # an oops while it ran.
+#
+# With a sanitized build (UBLKVM_SANITIZE, the build's b_sanitize, e.g.
+# address,undefined) the sanitizers of every program the case starts, the
+# daemons `ublk add` leaves behind (stderr on /dev/null) included, write
+# their reports into a directory of the case's own (log_path); anything
+# found there after the case and its clean-up fails the case, and the
+# reports are printed with its output.  ASan and UBSan stop the program at
+# the first error; LeakSanitizer checks each program as it exits.  A case
+# whose header says "# Sanitizers: no, REASON" is skipped there.
 
 set -u
 
@@ -37,6 +46,105 @@ exec 3>"$chan" || exit 1
 
 emit() {
 	printf '@@UBLKVM %s\n' "$*" >&3
+}
+
+sanitize=${UBLKVM_SANITIZE:-}
+san_root=/run/ublkvm/sanitizer
+san_syslog=/run/ublkvm/syslog
+san_broken="" syslogd_pid=""
+
+# sanitizer_setup: what the sanitizers need of the guest.  ASan reserves
+# terabytes of address space (MAP_NORESERVE) for its shadow memory: no limit
+# on virtual memory, and no strict overcommit accounting (mode 2 would
+# refuse it).  UBSan next to ASan (GCC's runtimes) cannot write a file of
+# its own: its log_path moves ASan's reports instead and its own go to
+# stderr, which a daemon has on /dev/null.  So it logs to syslog as well
+# (log_to_syslog), and a syslogd keeps what it receives (the daemons' own
+# messages too) in a file.  On failure san_broken says what failed.
+sanitizer_setup() {
+	local i
+	if ! ulimit -v unlimited; then
+		san_broken="cannot lift the limit on virtual memory"
+		return 1
+	fi
+	if [ "$(cat /proc/sys/vm/overcommit_memory)" = 2 ] &&
+		! echo 0 >/proc/sys/vm/overcommit_memory; then
+		san_broken="cannot turn strict overcommit off"
+		return 1
+	fi
+	mkdir -p "$san_root"
+	: >"$san_syslog"
+	rm -f /dev/log
+	syslogd -n -O "$san_syslog" </dev/null >/dev/null 2>&1 3>&- &
+	syslogd_pid=$!
+	for ((i = 0; i < 200; i++)); do # bounded: 10 s
+		[ -S /dev/log ] && return 0
+		sleep 0.05 # poll step of the bounded wait above
+	done
+	san_broken="syslogd did not create /dev/log"
+	return 1
+}
+
+# sanitizer_env DIR: the sanitizers of every program started from now on
+# report into DIR, one file per process: asan.<program>.<pid> (ASan and
+# LeakSanitizer), ubsan.<program>.<pid> (UBSan without ASan), lsan.* (a
+# LeakSanitizer-only build).  UBSan next to ASan logs to syslog.
+sanitizer_env() {
+	local dir=$1 common=log_exe_name=1:detect_leaks=1:abort_on_error=0:disable_coredump=1
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	# cases may drop privileges: anyone may write reports
+	chmod 1777 "$dir"
+	case ,$sanitize, in
+	*,address,*)
+		export ASAN_OPTIONS="log_path=$dir/asan:halt_on_error=1:$common"
+		export UBSAN_OPTIONS="log_to_syslog=1:halt_on_error=1:print_stacktrace=1:$common"
+		# LSAN_OPTIONS would override ASan's log_path
+		unset LSAN_OPTIONS
+		;;
+	*)
+		export UBSAN_OPTIONS="log_path=$dir/ubsan:halt_on_error=1:print_stacktrace=1:$common"
+		export LSAN_OPTIONS="log_path=$dir/lsan:$common"
+		unset ASAN_OPTIONS
+		;;
+	esac
+}
+
+# syslog_size: bytes syslogd has written so far
+syslog_size() {
+	stat -c %s "$san_syslog"
+}
+
+# syslog_since OFFSET: what syslogd wrote after OFFSET bytes, once it has
+# written everything sent before now (a marker sent after it has arrived)
+syslog_since() {
+	local offset=$1 marker="end of case $RANDOM$RANDOM" i
+	logger -t run.sh "$marker"
+	for ((i = 0; i < 200; i++)); do # bounded: 10 s
+		tail -c +"$((offset + 1))" "$san_syslog" | grep -qF "$marker" && break
+		sleep 0.05 # poll step of the bounded wait above
+	done
+	tail -c +"$((offset + 1))" "$san_syslog" | grep -vF "$marker"
+}
+
+# sanitizer_reports DIR OFFSET: print the reports written into DIR and, if
+# UBSan logged a report to syslog after OFFSET, what syslog received since;
+# status 1 when there was any report.
+sanitizer_reports() {
+	local dir=$1 offset=$2 f found=0 syslog
+	for f in "$dir"/*; do
+		[ -f "$f" ] || continue
+		found=1
+		echo "--- ${f##*/}:"
+		cat "$f"
+	done
+	syslog=$(syslog_since "$offset")
+	if grep -Eq 'runtime error:|UndefinedBehaviorSanitizer' <<<"$syslog"; then
+		found=1
+		echo "--- syslog (UBSan's reports and the daemons' messages):"
+		printf '%s\n' "$syslog"
+	fi
+	[ "$found" = 0 ]
 }
 
 case $suite in
@@ -71,6 +179,20 @@ header_says() {
 	sed -n '1,15p' "$1" | grep -Eiq "^# $2: *yes"
 }
 
+# sanitizers_no FILE: the reason in the case's header line
+# "# Sanitizers: no, REASON" (what the case measures means nothing in a
+# sanitized build); status 1 if it has no such line
+sanitizers_no() {
+	local line
+	while IFS= read -r line; do
+		if [[ $line =~ ^#\ Sanitizers:\ *no([\ ,:;]+(.*))?$ ]]; then
+			echo "${BASH_REMATCH[2]:-(no reason given)}"
+			return 0
+		fi
+	done < <(head -n 15 "$1")
+	return 1
+}
+
 ublk_devices() {
 	local d
 	for d in /dev/ublkc[0-9]* /dev/ublkb[0-9]* /sys/class/ublk-char/ublkc[0-9]*; do
@@ -84,6 +206,7 @@ stray_pids() {
 	for p in /proc/[0-9]*; do
 		pid=${p#/proc/}
 		[ "$pid" = 1 ] || [ "$pid" = $$ ] || [ "$pid" = "$BASHPID" ] && continue
+		[ "$pid" = "$syslogd_pid" ] && continue
 		[ -s "$p/cmdline" ] || continue
 		echo "$pid"
 	done
@@ -148,6 +271,10 @@ cleanup() {
 }
 
 mkdir -p /run/ublkvm /tmp/ublkvm
+if [ -n "$sanitize" ] && ! sanitizer_setup; then
+	san_broken="the guest could not be set up for sanitizers: $san_broken"
+	echo "run.sh: $san_broken" >/dev/console
+fi
 emit "READY $(uname -r) $suite"
 
 cases=()
@@ -164,6 +291,18 @@ npass=0 nfail=0 nskip=0
 for f in "${cases[@]}"; do
 	name=${f##*/}
 	name=${name%.sh}
+	if [ -n "$san_broken" ]; then
+		emit "BEGIN $name 0"
+		emit "END $name FAIL 0 $san_broken"
+		nfail=$((nfail + 1))
+		continue
+	fi
+	if [ -n "$sanitize" ] && why=$(sanitizers_no "$f"); then
+		emit "BEGIN $name 0"
+		emit "END $name SKIP 0 not run with sanitizers: $why"
+		nskip=$((nskip + 1))
+		continue
+	fi
 	t=$(case_timeout "$f")
 	work=/tmp/ublkvm/$name
 	log=/run/ublkvm/$name.log
@@ -171,6 +310,10 @@ for f in "${cases[@]}"; do
 	rm -rf "$work" "$skipf"
 	mkdir -p "$work"
 	dmesg_before=$(dmesg | wc -l)
+	if [ -n "$sanitize" ]; then
+		sanitizer_env "$san_root/$name"
+		syslog_before=$(syslog_size)
+	fi
 	emit "BEGIN $name $t"
 	echo "run.sh: === $name (timeout ${t}s)" >/dev/console
 	start=$(date +%s)
@@ -210,6 +353,15 @@ for f in "${cases[@]}"; do
 		echo "run.sh: kernel warning or oops during $name" >>"$log"
 		status=FAIL
 	fi
+	# reports of the case's programs and of the clean-up after it
+	if [ -n "$sanitize" ] && ! sanitizer_reports "$san_root/$name" "$syslog_before" >"$log.san"; then
+		{
+			echo "run.sh: sanitizer reports during $name ($sanitize):"
+			cat "$log.san"
+		} >>"$log"
+		status=FAIL
+	fi
+	rm -f "$log.san"
 	if [ "$status" = FAIL ]; then
 		echo "run.sh: kernel messages during $name:" >>"$log"
 		tail -n 60 <<<"$kmsg" >>"$log"

@@ -276,12 +276,14 @@ int main(int argc, char **argv)
 	servers = calloc(nr_servers ? nr_servers : nr_devs, sizeof(*servers));
 	if (!devs || !share || !servers) {
 		msg("out of memory");
-		return 1;
+		ok = false;
+		goto out;
 	}
 	ret = ublk_ctrl_open(&ctrl);
 	if (ret) {
 		msg_err(ret, "open /dev/ublk-control");
-		return 1;
+		ok = false;
+		goto out;
 	}
 	printf("%u null devices, 1 queue of depth %d each, library-managed buffers, idle %u ms\n",
 	       nr_devs, DEPTH, idle_ms);
@@ -469,5 +471,9 @@ teardown:
 	}
 	ublk_ctrl_close(ctrl);
 	printf("%s\n", ok ? "ok" : "FAILED");
+out:
+	free(servers);
+	free(share);
+	free(devs);
 	return ok ? 0 : 1;
 }
