@@ -487,6 +487,34 @@ disk_ios() {
 	awk '{print $1, $5}' "$f"
 }
 
+# wait_for_io DEV READS WRITES PID: wait (up to 60 s) until DEV has completed
+# READS reads or WRITES writes (counts as disk_ios gives them; 0: either is
+# ignored); fails if process PID (the IO's source) ends first
+wait_for_io() {
+	local dev=$1 reads=$2 writes=$3 pid=$4 i r w
+	for ((i = 0; i < 1200; i++)); do # bounded: 60 s
+		read -r r w < <(disk_ios "$dev")
+		{ [ "$reads" -gt 0 ] && [ "$r" -ge "$reads" ]; } && return 0
+		{ [ "$writes" -gt 0 ] && [ "$w" -ge "$writes" ]; } && return 0
+		pid_alive "$pid" || fail "the IO on $dev ended before $reads reads or $writes writes"
+		sleep 0.05 # poll step of the bounded wait above
+	done
+	fail "$dev did not reach $reads reads or $writes writes within 60 s"
+}
+
+# buffer_modes: the ublk-testdev buffer modes the running driver can serve
+# (user copy needs USER_COPY); says so on stderr when one is left out
+buffer_modes() {
+	local features
+	features=$(timeout 30 ublk features) || fail "ublk features failed"
+	echo library backend
+	if grep -qx USER_COPY <<<"$features"; then
+		echo user-copy
+	else
+		echo "no USER_COPY in the ublk driver of $(uname -r): user copy not checked" >&2
+	fi
+}
+
 # now_ms: a monotonic-enough clock in milliseconds (busybox date has no %N)
 now_ms() {
 	local t=${EPOCHREALTIME/[.,]/}

@@ -22,11 +22,7 @@ for c in $(seq 1 10); do
 		--rw=randrw --bs=4k --size=64M --time_based --runtime=60 --iodepth=32 \
 		--numjobs=2 >"$WORK/fio.log" 2>&1 &
 	fio_pid=$!
-	for ((i = 0; i < 1200; i++)); do # bounded: 60 s
-		read -r r w < <(disk_ios "$dev")
-		[ $((r + w)) -ge $((r0 + w0 + 300)) ] && break
-		sleep 0.05 # poll step of the bounded wait above
-	done
+	wait_for_io "$dev" $((r0 + 150)) $((w0 + 150)) "$fio_pid"
 	start=$(now_ms)
 	timeout 30 ublk del -n "$id" >"$WORK/del.out" 2>&1
 	rc=$?
@@ -36,10 +32,7 @@ for c in $(seq 1 10); do
 	[ "$ms" -le 10000 ] || fail "cycle $c: ublk del took $ms ms"
 	((ms > longest)) && longest=$ms
 	# fio sees the device go: it ends with errors, within 10 s
-	for ((i = 0; i < 200; i++)); do # bounded: 10 s
-		pid_alive "$fio_pid" || break
-		sleep 0.05 # poll step of the bounded wait above
-	done
+	wait_pid_gone "$fio_pid" 10
 	pid_alive "$fio_pid" && fail "cycle $c: fio still runs 10 s after del"
 	wait "$fio_pid"
 	frc=$?

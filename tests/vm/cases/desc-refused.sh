@@ -56,12 +56,7 @@ refusals() {
 	echo "$dev: $n sectors, IO beyond sector $SECTORS failed with EIO, IO up to it worked"
 }
 
-features=$(timeout 30 ublk features) || fail "ublk features failed"
-for mode in library backend user-copy; do
-	if [ "$mode" = user-copy ] && ! grep -qx USER_COPY <<<"$features"; then
-		echo "no USER_COPY in the ublk driver of $(uname -r): user copy not checked"
-		continue
-	fi
+for mode in $(buffer_modes); do
 	for style in callback pull; do
 		fg_start "testdev-$mode-$style" ublk-testdev --buf "$mode" --style "$style" \
 			--sectors "$SECTORS" --grow "$GROW" -j 0

@@ -20,17 +20,10 @@ for target in loop null; do
 		--rw=randrw --bs=4k --size=64M --time_based --runtime=60 --iodepth=32 \
 		>"$WORK/fio.log" 2>&1 &
 	fio_pid=$!
-	for ((i = 0; i < 1200; i++)); do # bounded: 60 s
-		read -r r w < <(disk_ios "$dev")
-		[ $((r + w)) -ge $((r0 + w0 + 300)) ] && break
-		sleep 0.05 # poll step of the bounded wait above
-	done
+	wait_for_io "$dev" $((r0 + 150)) $((w0 + 150)) "$fio_pid"
 	start=$(now_ms)
 	kill_daemon "$pid"
-	for ((i = 0; i < 200; i++)); do # bounded: 10 s
-		pid_alive "$fio_pid" || break
-		sleep 0.05 # poll step of the bounded wait above
-	done
+	wait_pid_gone "$fio_pid" 10
 	ms=$(($(now_ms) - start))
 	pid_alive "$fio_pid" && fail "$target: fio still runs 10 s after its daemon was killed"
 	wait "$fio_pid"

@@ -21,21 +21,12 @@ fio --name=inflight --filename="$dev" --ioengine=io_uring --direct=1 --rw=randwr
 	--bs=4k --size=48M --iodepth=$DEPTH --continue_on_error=io \
 	--output-format=json --output="$WORK/inflight.json" >"$WORK/fio.log" 2>&1 &
 fio_pid=$!
-for ((i = 0; i < 1200; i++)); do # bounded: 60 s
-	read -r _ w < <(disk_ios "$dev")
-	[ "$w" -ge $((w0 + 500)) ] && break
-	pid_alive "$fio_pid" || fail "fio ended before the daemon could be killed"
-	sleep 0.05 # poll step of the bounded wait above
-done
+wait_for_io "$dev" 0 $((w0 + 500)) "$fio_pid"
 kill_daemon "$old"
 wait_state "$id" QUIESCED 10 || fail "device $id did not wait for recovery"
 pid_alive "$fio_pid" || fail "fio ended while no daemon served $dev: later IO was not held"
 ublk_recover "$id"
-for ((i = 0; i < 2400; i++)); do # bounded: 120 s
-	pid_alive "$fio_pid" || break
-	sleep 0.05 # poll step of the bounded wait above
-done
-pid_alive "$fio_pid" && fail "fio did not finish within 120 s of the recovery"
+wait_pid_gone "$fio_pid" 120 || fail "fio did not finish within 120 s of the recovery"
 wait "$fio_pid"
 errors=$(jq '.jobs[0].total_err' "$WORK/inflight.json") || fail "no fio output: $(cat "$WORK/fio.log")"
 written=$(jq '.jobs[0].write.io_bytes' "$WORK/inflight.json")

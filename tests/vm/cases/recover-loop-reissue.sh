@@ -20,20 +20,6 @@ fio_start() {
 	FIO_PID=$!
 }
 
-# wait_for_io DEV READS WRITES: until DEV completed that many reads or writes
-# (bounded: 60 s); fails if fio ended first
-wait_for_io() {
-	local dev=$1 reads=$2 writes=$3 i r w
-	for ((i = 0; i < 1200; i++)); do # bounded: 60 s
-		read -r r w < <(disk_ios "$dev")
-		{ [ "$reads" -gt 0 ] && [ "$r" -ge "$reads" ]; } && return 0
-		{ [ "$writes" -gt 0 ] && [ "$w" -ge "$writes" ]; } && return 0
-		pid_alive "$FIO_PID" || fail "fio ended before the daemon could be killed"
-		sleep 0.05 # poll step of the bounded wait above
-	done
-	fail "$dev did not reach $reads reads or $writes writes within 60 s"
-}
-
 for nq in 1 2; do
 	log "$nq queue(s), $CYCLES kill -9 and recover cycles"
 	backing_file "$WORK/backing" 64M
@@ -48,10 +34,10 @@ for nq in 1 2; do
 		fio_start "$nq$c" "$dev"
 		# odd cycles kill during the writes, even ones during the verify reads
 		if ((c % 2)); then
-			wait_for_io "$dev" 0 $((w0 + 300 + 150 * c))
+			wait_for_io "$dev" 0 $((w0 + 300 + 150 * c)) "$FIO_PID"
 			phase=write
 		else
-			wait_for_io "$dev" $((r0 + 200 + 150 * c)) 0
+			wait_for_io "$dev" $((r0 + 200 + 150 * c)) 0 "$FIO_PID"
 			phase=verify
 		fi
 		kill_daemon "$old"
@@ -68,11 +54,7 @@ for nq in 1 2; do
 		ublk_recover "$id"
 		new=$(list_field "$id" daemon_pid)
 		[ "$new" != "$old" ] || fail "cycle $c: the daemon pid did not change"
-		for ((i = 0; i < 2400; i++)); do # bounded: 120 s
-			pid_alive "$FIO_PID" || break
-			sleep 0.05 # poll step of the bounded wait above
-		done
-		pid_alive "$FIO_PID" && fail "cycle $c: fio did not finish within 120 s of the recovery"
+		wait_pid_gone "$FIO_PID" 120 || fail "cycle $c: fio did not finish within 120 s of the recovery"
 		wait "$FIO_PID"
 		rc=$?
 		if [ "$rc" -ne 0 ]; then

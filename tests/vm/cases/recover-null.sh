@@ -15,12 +15,7 @@ for c in 1 2 3; do
 		--bs=4k --size=1G --io_size=256M --iodepth=32 --numjobs=2 --group_reporting \
 		--output-format=json --output="$WORK/fio.json" >"$WORK/fio.log" 2>&1 &
 	fio_pid=$!
-	for ((i = 0; i < 1200; i++)); do # bounded: 60 s
-		read -r r w < <(disk_ios "$dev")
-		[ $((r + w)) -ge $((r0 + w0 + 2000)) ] && break
-		pid_alive "$fio_pid" || fail "fio ended before the daemon could be killed"
-		sleep 0.05 # poll step of the bounded wait above
-	done
+	wait_for_io "$dev" $((r0 + 1000)) $((w0 + 1000)) "$fio_pid"
 	kill_daemon "$old"
 	wait_state "$id" QUIESCED 10 || fail "cycle $c: device $id did not wait for recovery"
 	# the supervisor leaves a recoverable device alone, and exits
@@ -29,11 +24,7 @@ for c in 1 2 3; do
 	done
 	pid_alive "$fio_pid" || fail "cycle $c: fio ended while no daemon served $dev"
 	ublk_recover "$id"
-	for ((i = 0; i < 2400; i++)); do # bounded: 120 s
-		pid_alive "$fio_pid" || break
-		sleep 0.05 # poll step of the bounded wait above
-	done
-	pid_alive "$fio_pid" && fail "cycle $c: fio did not finish within 120 s of the recovery"
+	wait_pid_gone "$fio_pid" 120 || fail "cycle $c: fio did not finish within 120 s of the recovery"
 	wait "$fio_pid" || fail "cycle $c: fio failed: $(cat "$WORK/fio.log")"
 	jq -e '.jobs[0].error == 0 and (.jobs[0].total_err // 0) == 0' "$WORK/fio.json" >/dev/null ||
 		fail "cycle $c: fio reported errors: $(cat "$WORK/fio.log"; jq -c '.jobs[0] | {error, total_err}' "$WORK/fio.json")"

@@ -63,11 +63,7 @@ done
 
 total=0
 for n in 0 1 2 3; do
-	for ((i = 0; i < 2400; i++)); do # bounded: 120 s after the run time
-		pid_alive "${fio_pids[$n]}" || break
-		sleep 0.05 # poll step of the bounded wait above
-	done
-	pid_alive "${fio_pids[$n]}" && fail "fio on device ${ids[$n]} did not finish: a request was lost"
+	wait_pid_gone "${fio_pids[$n]}" 120 || fail "fio on device ${ids[$n]} did not finish: a request was lost"
 	wait "${fio_pids[$n]}"
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
