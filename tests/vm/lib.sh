@@ -481,10 +481,11 @@ dstate_pids() {
 
 # disk_ios DEV: "READS WRITES" completed on DEV (from /sys/block/*/stat)
 disk_ios() {
-	local f
+	local f stat
 	f=/sys/block/${1#/dev/}/stat
-	[ -r "$f" ] || { echo "0 0"; return; }
-	awk '{print $1, $5}' "$f"
+	# builtins only: this runs in tight polling loops
+	read -r -a stat 2>/dev/null <"$f" || { echo "0 0"; return; }
+	echo "${stat[0]} ${stat[4]}"
 }
 
 # wait_for_io DEV READS WRITES PID: wait (up to 60 s) until DEV has completed

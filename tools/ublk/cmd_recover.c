@@ -6,15 +6,39 @@
  * takes the device over and its held IO resumes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ublk_tool.h"
 
-static bool pid_alive(pid_t pid)
+/*
+ * Whether process @pid still runs. A zombie does not: a daemon just killed
+ * stays one until its supervisor reaps it, while the kernel may still show
+ * its device LIVE.
+ */
+static bool pid_running(pid_t pid)
 {
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	char path[32], buf[512], *state;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno != ENOENT && (kill(pid, 0) == 0 || errno == EPERM);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the comm may hold anything, the state follows its last ')'. */
+	state = strrchr(buf, ')');
+	return state && state[1] == ' ' && state[2] != 'Z' && state[2] != 'X';
 }
 
 /* Whether device @id can be recovered now; one error line if not. */
@@ -39,7 +63,7 @@ static int check_device(struct ublk_ctrl *ctrl, uint32_t id, struct ublk_dev_inf
 		log_err("device %u is not started: nothing to recover", id);
 		return -EINVAL;
 	}
-	if (info->state == UBLK_STATE_LIVE && pid_alive(info->daemon_pid)) {
+	if (info->state == UBLK_STATE_LIVE && pid_running(info->daemon_pid)) {
 		log_err("device %u is served by process %d: nothing to recover", id, info->daemon_pid);
 		return -EBUSY;
 	}

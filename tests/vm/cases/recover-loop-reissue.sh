@@ -32,12 +32,13 @@ for nq in 1 2; do
 		read -r r0 w0 < <(disk_ios "$dev")
 		old=$(daemon_pid "$id")
 		fio_start "$nq$c" "$dev"
-		# odd cycles kill during the writes, even ones during the verify reads
+		# odd cycles kill during the writes, even ones during the verify reads,
+		# early in each (a phase is about 2700 requests)
 		if ((c % 2)); then
-			wait_for_io "$dev" 0 $((w0 + 300 + 150 * c)) "$FIO_PID"
+			wait_for_io "$dev" 0 $((w0 + 150 + 50 * c)) "$FIO_PID"
 			phase=write
 		else
-			wait_for_io "$dev" $((r0 + 200 + 150 * c)) 0 "$FIO_PID"
+			wait_for_io "$dev" $((r0 + 100 + 50 * c)) 0 "$FIO_PID"
 			phase=verify
 		fi
 		kill_daemon "$old"
