@@ -389,13 +389,13 @@ fio_mixed_verify() {
 	[verify-0]
 	rw=randwrite
 	verify=crc32c
-	verify_backlog=256
+	verify_backlog=32
 	offset=0
 	size=${half}M
 	[verify-1]
 	rw=randwrite
 	verify=crc32c
-	verify_backlog=256
+	verify_backlog=32
 	offset=${half}M
 	size=${half}M
 	[read-0]
