@@ -91,6 +91,8 @@ struct nbd_conn {
 	/* Reconnection. */
 	unsigned int attempts;
 	long long lost_at, attempt_at, retry_at;
+	long long ready_at; /* when the connection became ready */
+	bool progress;      /* a request succeeded on it */
 };
 
 static long long mono_ms(void)
@@ -206,6 +208,7 @@ static void drain_done(struct nbd_conn *c)
 		if (!r->err) {
 			bool data = r->op == UBLK_OP_READ || r->op == UBLK_OP_WRITE;
 
+			c->progress = true;
 			req_complete(c, r, data ? (int)r->len : 0);
 		} else if (r->err == ESHUTDOWN || r->err == ENOTCONN || handle_lost(c)) {
 			/* The connection went, not the request: send it again. */
@@ -311,8 +314,16 @@ static void connection_lost(struct nbd_conn *c)
 		 c->q_id, c->ex->uri, c->shutdown_seen ? "server shut down" : why,
 		 c->sent + c->held.count);
 	close_handle(c);
-	c->lost_at = now;
-	c->attempts = 0;
+	/*
+	 * A new budget of attempts, unless this connection did nothing: a
+	 * server that takes connections and drops them must not hold the IO
+	 * for ever.
+	 */
+	if (c->progress || now - c->ready_at >= NBD_RECONNECT_MS) {
+		c->lost_at = now;
+		c->attempts = 0;
+	}
+	c->progress = false;
 	start_attempt(c, now);
 }
 
@@ -356,6 +367,7 @@ static void advance(struct nbd_conn *c)
 			log_info("queue %u: reconnected to NBD server %s (attempt %u), resending %u requests",
 				 c->q_id, c->ex->uri, c->attempts, c->held.count);
 			c->state = C_READY;
+			c->ready_at = mono_ms();
 			for (unsigned int n = c->held.count; n && c->state == C_READY; n--) {
 				struct nbd_req *r = list_pop(c, &c->held);
 
@@ -581,6 +593,8 @@ int nbd_conn_queue_init(struct target *t, uint16_t q_id, void **qdata)
 		return -ECONNREFUSED;
 	}
 	c->state = C_READY;
+	c->ready_at = mono_ms();
+	c->progress = true;
 	*qdata = c;
 	return 0;
 }
