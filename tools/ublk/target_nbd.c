@@ -48,6 +48,12 @@ struct nbd_handle *nbd_target_handle(void)
 	nbd_set_uri_allow_local_file(h, true);
 	/* The buffer of a failed read is never used: no need to clear it first. */
 	nbd_set_pread_initialize(h, false);
+	/*
+	 * Plain replies: a read's data follows a 16-byte header, which libnbd
+	 * takes in fewer steps than structured chunks; nothing here needs the
+	 * extents or holes those carry.
+	 */
+	nbd_set_request_structured_replies(h, false);
 	return h;
 }
 
