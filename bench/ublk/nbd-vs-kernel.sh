@@ -74,14 +74,14 @@ head -c "$(numfmt_bytes "$SIZE")" /dev/urandom | timeout 120 nbdcopy - "${NBD_UR
 # --- the kernel's client -------------------------------------------------------
 load_module nbd nbds_max=2
 wait_for_path /dev/nbd0 10 || fail "/dev/nbd0 did not appear"
-must timeout 60 nbd-client -unix "$WORK/mem.sock" /dev/nbd0 -b 512 -C 1
+must timeout 60 nbd-client -unix "$WORK/mem.sock" /dev/nbd0 -b 512 -C 1 >/dev/null
 for ((i = 0; i < 200; i++)); do # bounded: 10 s
 	[ "$(blockdev --getsize64 /dev/nbd0 2>/dev/null)" = $((256 * MIB)) ] && break
 	sleep 0.05 # poll step of the bounded wait above
 done
 [ "$(blockdev --getsize64 /dev/nbd0)" = $((256 * MIB)) ] || fail "/dev/nbd0 is not 256 MiB"
 run_side kernel /dev/nbd0
-must timeout 60 nbd-client -d /dev/nbd0
+must timeout 60 nbd-client -d /dev/nbd0 >/dev/null
 
 # --- ublk ----------------------------------------------------------------------
 id=$(ublk_add -t nbd -q 1 -d 128 --uri "${NBD_URI[mem]}") || fail "ublk add -t nbd failed"
