@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Description: nbd target on nbdkit's memory plugin, 1 and 2 queues: fio write+verify passes, the device has the export's size, and the server holds exactly what the device shows (read back through nbdcopy)
+# Description: nbd target on nbdkit's memory plugin, 1 and 2 queues: fio write+verify passes, the device has the export's size, the server holds exactly what the device shows (read back through nbdcopy), and ublk recover serves a device again from its recorded URI
 # Timeout: 400
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -34,4 +34,20 @@ for nq in 1 2; do
 	ublk_del "$id"
 	nbd_server_stop mem
 done
+
+log "recovery: the record keeps the URI, a new daemon connects again"
+nbdkit_start mem memory 16M
+uri=${NBD_URI[mem]}
+id=$(ublk_add -t nbd -r 1 --uri "$uri") || fail "ublk add -t nbd -r 1 failed"
+dev=/dev/ublkb$id
+head -c $((1 * MIB)) /dev/urandom >"$WORK/pattern"
+sector_put "$dev" 2048 "$WORK/pattern" || fail "writing the pattern failed"
+kill_daemon "$(daemon_pid "$id")"
+wait_state "$id" QUIESCED 10 || fail "device $id is not QUIESCED after its daemon died"
+ublk_recover "$id"
+[ "$(list_field "$id" uri)" = "\"$uri\"" ] || fail "the recovered device lost its URI"
+sector_get "$dev" 2048 2048 "$WORK/back" || fail "reading after recover failed"
+cmp "$WORK/back" "$WORK/pattern" || fail "the data differs after recover"
+ublk_del "$id"
+nbd_server_stop mem
 assert_list_empty
