@@ -4,8 +4,10 @@
 # mkinitramfs.sh --out FILE --kernel-dir DIR --stage DIR [--build DIR] [--cache DIR]
 #
 # Builds the VM tests' initramfs (gzip'd cpio) as two concatenated archives:
-#   base  busybox, bash, fio, e2fsprogs, util-linux, jq, a few coreutils and
-#         the shared libraries they link; cached in CACHE_DIR (default: the
+#   base  busybox, bash, fio, e2fsprogs, util-linux, jq, a few coreutils, the
+#         NBD servers and clients (nbdkit with some plugins and filters,
+#         qemu-nbd, qemu-img, nbdcopy, nbdinfo, nbd-client) and the shared
+#         libraries they link; cached in CACHE_DIR (default: the
 #         directory of --out) and rebuilt only when one of them changes
 #   top   the kernel's modules (--kernel-dir, from kernels.sh), the project
 #         as installed in --stage (meson install --destdir), executables the
@@ -31,6 +33,16 @@ TOOLS=(
 	mountpoint
 	timeout stat sha256sum dd truncate sync nproc nice
 	cmp ps pgrep pkill
+	# the nbd target's servers and second clients, and the kernel's client
+	nbdkit qemu-nbd qemu-img nbdcopy nbdinfo nbd-client
+)
+
+# nbdkit's plugins and filters the cases use (nbdkit loads them by path)
+NBDKIT_DIR=/usr/lib/x86_64-linux-gnu/nbdkit
+NBDKIT_MODULES=(
+	plugins/nbdkit-memory-plugin.so plugins/nbdkit-file-plugin.so
+	filters/nbdkit-log-filter.so filters/nbdkit-blocksize-policy-filter.so
+	filters/nbdkit-nozero-filter.so filters/nbdkit-exportname-filter.so
 )
 
 die() {
@@ -114,6 +126,12 @@ build_base() {
 		esac
 		cp -L "$p" "$root/$d/$t"
 		bins+=("$root/$d/$t")
+	done
+	for t in "${NBDKIT_MODULES[@]}"; do
+		[ -e "$NBDKIT_DIR/$t" ] || die "$NBDKIT_DIR/$t not found (install nbdkit)"
+		mkdir -p "$root$NBDKIT_DIR/$(dirname "$t")"
+		cp -L "$NBDKIT_DIR/$t" "$root$NBDKIT_DIR/$t"
+		bins+=("$root$NBDKIT_DIR/$t")
 	done
 	copy_libs "$root" "${bins[@]}"
 

@@ -41,7 +41,7 @@ int cmd_add(int argc, char **argv)
 		return 1;
 	t.ops = target_find(o.target);
 	if (!t.ops) {
-		log_err("unknown target '%s' (known: null, loop)", o.target);
+		log_err("unknown target '%s' (known: null, loop, nbd)", o.target);
 		return 1;
 	}
 	if (access("/dev/ublk-control", F_OK)) {

@@ -73,6 +73,7 @@ static void print_json(struct json *j, const struct dev_view *v)
 	json_key_int(j, "daemon_pid", v->info.daemon_pid);
 	json_key_string(j, "backing_file",
 			v->have_state && v->state.file[0] ? v->state.file : NULL);
+	json_key_string(j, "uri", v->have_state && v->state.uri[0] ? v->state.uri : NULL);
 	snprintf(path, sizeof(path), "/dev/ublkb%u", v->info.id);
 	json_key_string(j, "block_device", path);
 	snprintf(path, sizeof(path), "/dev/ublkc%u", v->info.id);
@@ -101,7 +102,9 @@ static void print_row(const struct dev_view *v)
 	       v->have_params ? (unsigned long long)v->params.size : 0ULL,
 	       v->have_params ? 1U << v->params.logical_block_shift : 0U,
 	       v->have_state ? v->state.target : "-", v->info.daemon_pid,
-	       v->have_state && v->state.file[0] ? v->state.file : "-");
+	       v->have_state && v->state.file[0] ? v->state.file
+	       : v->have_state && v->state.uri[0] ? v->state.uri
+						   : "-");
 }
 
 static const struct option list_options[] = {

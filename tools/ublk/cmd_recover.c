@@ -142,6 +142,7 @@ int cmd_recover(int argc, char **argv)
 	o.depth = info.queue_depth;
 	o.size = st.size;
 	o.file = st.file[0] ? st.file : NULL;
+	o.uri = st.uri[0] ? st.uri : NULL;
 	o.buffered = st.buffered;
 	if (t.ops->init(&t, &o, &params))
 		return 1;

@@ -27,6 +27,7 @@ struct queue_thread {
 	uint16_t q_id;
 	pthread_t thread;
 	bool created;
+	bool target_queue; /* the target's queue_init() succeeded */
 	int ret;
 };
 
@@ -46,18 +47,47 @@ struct daemon {
 	int init_err;
 };
 
+/*
+ * Set queue @qt up on this thread: the target's per-queue set-up, the
+ * queue, then the target's start. On failure nothing is left but what
+ * queue_exit() ends; *@qdata is the target's data for the queue.
+ */
+static int queue_setup(struct queue_thread *qt, struct ublk_queue **qp, void **qdata)
+{
+	const struct target_ops *ops = qt->d->t->ops;
+	int ret = 0;
+
+	*qdata = qt->d->t;
+	if (ops->queue_init) {
+		ret = ops->queue_init(qt->d->t, qt->q_id, qdata);
+		if (ret < 0)
+			return ret;
+		qt->target_queue = true;
+	}
+	ret = ublk_queue_init(qt->d->dev, qt->q_id, &ops->queue_ops, *qdata, qp);
+	if (ret == 0 && ops->queue_start) {
+		ret = ops->queue_start(*qp, *qdata);
+		if (ret < 0) {
+			ublk_queue_deinit(*qp);
+			*qp = NULL;
+		}
+	}
+	return ret;
+}
+
 static void *queue_thread_fn(void *arg)
 {
 	struct queue_thread *qt = arg;
 	struct daemon *d = qt->d;
 	struct ublk_queue *q = NULL;
+	void *qdata;
 	cpu_set_t cpus;
 	int ret;
 
 	if (!ublk_ctrl_get_affinity(d->ctrl, d->id, qt->q_id, &cpus, sizeof(cpus)))
 		pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
 
-	ret = ublk_queue_init(d->dev, qt->q_id, &d->t->ops->queue_ops, d->t, &q);
+	ret = queue_setup(qt, &q, &qdata);
 	pthread_mutex_lock(&d->lock);
 	if (ret < 0 && !d->init_err)
 		d->init_err = ret;
@@ -71,6 +101,8 @@ static void *queue_thread_fn(void *arg)
 			log_err("device %u queue %u: %s", d->id, qt->q_id, strerror(-ret));
 		ublk_queue_deinit(q);
 	}
+	if (qt->target_queue)
+		d->t->ops->queue_exit(qdata);
 	qt->ret = ret;
 	eventfd_write(d->exit_fd, 1);
 	return NULL;
@@ -321,6 +353,8 @@ int daemon_run(struct target *t, const struct add_opts *o,
 	snprintf(st.target, sizeof(st.target), "%s", t->ops->name);
 	if (t->file)
 		snprintf(st.file, sizeof(st.file), "%s", t->file);
+	if (t->uri)
+		snprintf(st.uri, sizeof(st.uri), "%s", t->uri);
 	if (state_write(d.id, &st) < 0)
 		log_info("device %u: cannot record state in %s", d.id, state_dir());
 	report_ready(&d, rep);

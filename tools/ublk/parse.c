@@ -111,7 +111,7 @@ void log_bad_option(const char *cmd, int c, char **argv, int at,
 		log_err("unknown option '%.*s' for %s", len, arg, cmd);
 }
 
-enum { OPT_BUFFERED = 256, OPT_FOREGROUND };
+enum { OPT_BUFFERED = 256, OPT_FOREGROUND, OPT_URI };
 
 static const struct option add_options[] = {
 	{ "type", required_argument, NULL, 't' },
@@ -120,6 +120,7 @@ static const struct option add_options[] = {
 	{ "depth", required_argument, NULL, 'd' },
 	{ "size", required_argument, NULL, 's' },
 	{ "file", required_argument, NULL, 'f' },
+	{ "uri", required_argument, NULL, OPT_URI },
 	{ "buffered", no_argument, NULL, OPT_BUFFERED },
 	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 	{ "recovery", required_argument, NULL, 'r' },
@@ -211,6 +212,13 @@ int parse_add_opts(int argc, char **argv, struct add_opts *o)
 			}
 			o->file = optarg;
 			break;
+		case OPT_URI:
+			if (!*optarg) {
+				log_err("option '--uri' needs an NBD URI, not ''");
+				return -EINVAL;
+			}
+			o->uri = optarg;
+			break;
 		case OPT_BUFFERED:
 			o->buffered = true;
 			break;
@@ -239,7 +247,7 @@ int parse_add_opts(int argc, char **argv, struct add_opts *o)
 		return -EINVAL;
 	}
 	if (!o->target) {
-		log_err("add needs a target: -t null|loop");
+		log_err("add needs a target: -t null|loop|nbd");
 		return -EINVAL;
 	}
 	if ((o->reissue || o->fail_io) && !o->recovery) {

@@ -70,6 +70,7 @@ int state_write(uint32_t id, const struct dev_state *s)
 	json_key_int(&j, "id", id);
 	json_key_string(&j, "target", s->target);
 	json_key_string(&j, "backing_file", s->file[0] ? s->file : NULL);
+	json_key_string(&j, "uri", s->uri[0] ? s->uri : NULL);
 	json_key_int(&j, "size", (long long)s->size);
 	json_key_bool(&j, "buffered", s->buffered);
 	json_key_int(&j, "daemon_pid", s->pid);
@@ -177,6 +178,9 @@ int state_parse(const char *text, struct dev_state *s)
 			} else if (!strcmp(key, "backing_file")) {
 				dst = s->file;
 				len = sizeof(s->file);
+			} else if (!strcmp(key, "uri")) {
+				dst = s->uri;
+				len = sizeof(s->uri);
 			}
 			if (parse_string(&p, dst, len))
 				return -EINVAL;
@@ -210,7 +214,7 @@ int state_parse(const char *text, struct dev_state *s)
 
 int state_read(uint32_t id, struct dev_state *s)
 {
-	char path[PATH_MAX], buf[8192];
+	char path[PATH_MAX], buf[16384];
 	ssize_t n;
 	int fd, ret;
 

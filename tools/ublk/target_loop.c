@@ -78,6 +78,10 @@ static int loop_init(struct target *t, const struct add_opts *o,
 	struct stat st;
 	int ret;
 
+	if (o->uri) {
+		log_err("target loop takes no --uri: it serves a file (-f FILE)");
+		return -EINVAL;
+	}
 	if (!o->file) {
 		log_err("target loop needs a backing file: -f FILE");
 		return -EINVAL;

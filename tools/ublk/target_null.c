@@ -14,6 +14,10 @@ static int null_init(struct target *t, const struct add_opts *o,
 		log_err("target null takes no backing file (-f)");
 		return -EINVAL;
 	}
+	if (o->uri) {
+		log_err("target null takes no --uri");
+		return -EINVAL;
+	}
 	t->fd = -1;
 	p->size = o->size ? o->size : NULL_DEFAULT_SIZE;
 	return 0;

@@ -7,6 +7,7 @@
 static const struct target_ops *const targets[] = {
 	&null_target,
 	&loop_target,
+	&nbd_target,
 };
 
 const struct target_ops *target_find(const char *name)

@@ -30,6 +30,7 @@ struct add_opts {
 	uint16_t depth;
 	uint64_t size; /* 0: the target's default */
 	const char *file;
+	const char *uri; /* nbd: the server's NBD URI */
 	bool buffered;
 	bool foreground;
 	bool recovery; /* -r 1: the device outlives its daemon */
@@ -46,6 +47,8 @@ struct target {
 	bool direct;
 	bool read_only;
 	bool zero_range; /* fallocate(FALLOC_FL_ZERO_RANGE) works on it */
+	char *uri;       /* the NBD URI served, or NULL */
+	void *priv;      /* the target's own state */
 };
 
 struct target_ops {
@@ -60,11 +63,24 @@ struct target_ops {
 	int (*init)(struct target *t, const struct add_opts *o,
 		    struct ublk_dev_params *p);
 	void (*cleanup)(struct target *t);
+	/*
+	 * Optional, per queue, on the queue's thread. queue_init() runs
+	 * before ublk_queue_init() and may set *@qdata, the data the queue's
+	 * ops get (@t by default); queue_start() runs once the queue is set up,
+	 * before it serves; queue_exit() runs last, on every path, whenever
+	 * queue_init() succeeded. A target whose own SQEs stay on the ring
+	 * while it idles must end them once ublk_queue_done() would be true
+	 * without them: the queue's serving loop waits for every one.
+	 */
+	int (*queue_init)(struct target *t, uint16_t q_id, void **qdata);
+	int (*queue_start)(struct ublk_queue *q, void *qdata);
+	void (*queue_exit)(void *qdata);
 	const struct ublk_queue_ops queue_ops;
 };
 
 extern const struct target_ops null_target;
 extern const struct target_ops loop_target;
+extern const struct target_ops nbd_target;
 const struct target_ops *target_find(const char *name);
 
 /* log.c: "ublk: ..." on stderr, or to syslog once daemonized. */
@@ -73,6 +89,13 @@ void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Send errors also to @fd (the start-up pipe), until log_set_report_fd(-1). */
 void log_set_report_fd(int fd);
+
+/*
+ * nbd_uri.c: a strict check of an NBD URI (nbd://, nbds://, nbd+unix://,
+ * nbds+unix://) before libnbd sees it: 0, or -EINVAL with the reason in
+ * @why (@len bytes).
+ */
+int nbd_uri_check(const char *uri, char *why, size_t len);
 
 /* parse.c: strict number and size parsing; 0 or -EINVAL / -ERANGE. */
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
@@ -112,6 +135,7 @@ void json_string(struct json *j, const char *val);
 struct dev_state {
 	char target[16];
 	char file[4096]; /* backing file, or "" */
+	char uri[4096];  /* NBD URI, or "" */
 	uint64_t size;   /* -s as given, 0 for the target's default */
 	bool buffered;
 	long long pid;

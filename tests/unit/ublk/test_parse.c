@@ -79,7 +79,15 @@ static void test_add_opts(void)
 	T_CHECK(o.id == -1 && o.nr_queues == DEFAULT_QUEUES && o.depth == DEFAULT_DEPTH);
 	T_CHECK(o.size == 0 && !o.file && !o.buffered && !o.foreground);
 
+	T_CHECK(parse_args(&o, "-t", "nbd", "--uri", "nbd://h/x", NULL) == 0);
+	T_CHECK_STR(o.uri, "nbd://h/x");
+	T_CHECK(!o.file);
+	T_CHECK(parse_args(&o, "-t", "nbd", "--uri=nbd://h/", "-q", "2") == 0);
+	T_CHECK_STR(o.uri, "nbd://h/");
+	T_CHECK(o.nr_queues == 2);
+
 	T_CHECK(parse_args(&o, "-t", "loop", "-f", "/tmp/x", "--buffered") == 0);
+	T_CHECK(!o.uri);
 	T_CHECK_STR(o.file, "/tmp/x");
 	T_CHECK(o.buffered);
 
@@ -121,6 +129,8 @@ static void test_add_opts(void)
 	T_CHECK(parse_args(&o, "-t", "null", "-s", "8388608T", NULL) == -EINVAL);
 	T_CHECK(parse_args(&o, "-t", "null", "-n", "1048576", NULL) == -EINVAL);
 	T_CHECK(parse_args(&o, "-t", "loop", "-f", "", NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "nbd", "--uri", "", NULL) == -EINVAL);
+	T_CHECK(parse_args(&o, "-t", "nbd", "--uri", NULL, NULL) == -EINVAL);
 	T_CHECK(parse_args(&o, "-t", "null", "--bogus", NULL, NULL) == -EINVAL);
 	T_CHECK(parse_args(&o, "-t", "null", "extra", NULL, NULL) == -EINVAL);
 	T_CHECK(parse_args(&o, "-t", NULL, NULL, NULL, NULL) == -EINVAL);
@@ -131,6 +141,7 @@ static void test_targets(void)
 {
 	T_CHECK(target_find("null") == &null_target);
 	T_CHECK(target_find("loop") == &loop_target);
+	T_CHECK(target_find("nbd") == &nbd_target);
 	T_CHECK(target_find("nope") == NULL);
 }
 

@@ -28,6 +28,12 @@ static void test_round_trip(void)
 	T_CHECK_STR(out.file, "/srv/disk \"one\".img");
 	T_CHECK(out.size == 3ULL << 40 && out.buffered);
 	T_CHECK(out.pid == 4242);
+	T_CHECK_STR(out.uri, "");
+	snprintf(in.uri, sizeof(in.uri), "nbds://alice@[::1]:10809/e%%20x?tls-psk-file=/k\\\"q");
+	T_CHECK(state_write(17, &in) == 0);
+	T_CHECK(state_read(17, &out) == 0);
+	T_CHECK_STR(out.uri, in.uri);
+	T_CHECK_STR(out.file, "/srv/disk \"one\".img");
 
 	/* No temporary file is left behind by the atomic write. */
 	snprintf(path, sizeof(path), "%s/17.json.tmp", sub);
@@ -50,6 +56,11 @@ static void test_parse(void)
 	T_CHECK_STR(s.target, "null");
 	T_CHECK_STR(s.file, "");
 	T_CHECK(s.pid == 99);
+	T_CHECK_STR(s.uri, "");
+	T_CHECK(state_parse("{\"target\":\"nbd\",\"uri\":\"nbd+unix:///?socket=\\/s\"}", &s) == 0);
+	T_CHECK_STR(s.target, "nbd");
+	T_CHECK_STR(s.uri, "nbd+unix:///?socket=/s");
+	T_CHECK(state_parse("{\"uri\":null}", &s) == 0 && !s.uri[0]);
 
 	T_CHECK(s.size == 0 && !s.buffered);
 	T_CHECK(state_parse("{\"size\":1048576,\"buffered\":false,\"daemon_pid\":1}", &s) == 0);

@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Description: fio 4k random read and write IOPS and mean latency at iodepth 1 and 32: the ublk nbd target vs the kernel's NBD client (nbd.ko + nbd-client), both on one connection to the same nbdkit memory server
+# Timeout: 600
+#
+# Runs inside the test VM (bench/run boots it, in the same boot as the
+# other bench scripts).  One nbdkit (memory plugin, 256 MiB, Unix socket)
+# serves both clients in turn: /dev/nbd0 set up by nbd-client (netlink, one
+# connection, 512-byte blocks) and a ublk nbd device with one queue of depth
+# 128.  fio runs on CPU 1; the server and both clients' threads go where the
+# scheduler puts them.  The export is written in full first, so that reads
+# find data.  BENCH_RUNTIME (seconds, default 6, at most 10) is the length
+# of each fio run.
+
+lib=$(dirname "$0")/../lib.sh
+[ -f "$lib" ] || lib=$(dirname "$0")/../../tests/vm/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../../tests/vm/lib.sh
+. "$lib"
+
+RUNTIME=${BENCH_RUNTIME:-6}
+[ "$RUNTIME" -le 10 ] || RUNTIME=10
+SIZE=256M
+
+[ "$(nproc)" -ge 2 ] || skip "the bench needs 2 CPUs, the VM has $(nproc)"
+require_cmd nbdkit nbd-client
+
+# measure DEV RW QD -> "IOPS MEAN_LATENCY_US"
+measure() {
+	local dev=$1 rw=$2 qd=$3 dir
+	case $rw in
+	randread) dir="read" ;;
+	randwrite) dir="write" ;;
+	esac
+	timeout $((RUNTIME + 60)) fio --name=bench --filename="$dev" \
+		--ioengine=io_uring --direct=1 --bs=4k --rw="$rw" --iodepth="$qd" \
+		--numjobs=1 --cpus_allowed=1 --time_based --runtime="$RUNTIME" \
+		--ramp_time=1 --norandommap --randrepeat=0 --output-format=json \
+		--output="$WORK/fio.json" >"$WORK/fio.log" 2>&1 ||
+		{ cat "$WORK/fio.log"; fail "fio $rw QD$qd on $dev failed"; }
+	jq -r --arg d "$dir" '.jobs[0] |
+		if .error != 0 then "error" else
+		"\(.[$d].iops | floor) \(.[$d].lat_ns.mean / 1000)" end' \
+		"$WORK/fio.json" || fail "cannot read fio's output"
+}
+
+# progress goes to the VM's console log, the result is the table alone
+progress() {
+	if [ -w /dev/console ]; then
+		echo "bench: $*" >/dev/console
+	else
+		echo "bench: $*" >&2
+	fi
+}
+
+declare -A R # R[rw,qd,side] = "IOPS LAT"
+
+run_side() { # SIDE DEV
+	local side=$1 dev=$2 rw qd
+	for rw in randread randwrite; do
+		for qd in 1 32; do
+			R[$rw,$qd,$side]=$(measure "$dev" "$rw" "$qd")
+			[ "${R[$rw,$qd,$side]}" != error ] || fail "fio reported an error: $rw QD$qd ($side)"
+			progress "nbd $rw QD$qd $side: ${R[$rw,$qd,$side]}"
+		done
+	done
+}
+
+progress "measuring, ${RUNTIME}s per run"
+nbdkit_start mem memory "$SIZE"
+# fill the export once, through a second client
+head -c "$(numfmt_bytes "$SIZE")" /dev/urandom | timeout 120 nbdcopy - "${NBD_URI[mem]}" ||
+	fail "filling the export failed"
+
+# --- the kernel's client -------------------------------------------------------
+load_module nbd nbds_max=2
+wait_for_path /dev/nbd0 10 || fail "/dev/nbd0 did not appear"
+must timeout 60 nbd-client -unix "$WORK/mem.sock" /dev/nbd0 -b 512 -C 1 >/dev/null
+for ((i = 0; i < 200; i++)); do # bounded: 10 s
+	[ "$(blockdev --getsize64 /dev/nbd0 2>/dev/null)" = $((256 * MIB)) ] && break
+	sleep 0.05 # poll step of the bounded wait above
+done
+[ "$(blockdev --getsize64 /dev/nbd0)" = $((256 * MIB)) ] || fail "/dev/nbd0 is not 256 MiB"
+run_side kernel /dev/nbd0
+must timeout 60 nbd-client -d /dev/nbd0 >/dev/null
+
+# --- ublk ----------------------------------------------------------------------
+id=$(ublk_add -t nbd -q 1 -d 128 --uri "${NBD_URI[mem]}") || fail "ublk add -t nbd failed"
+run_side ublk "/dev/ublkb$id"
+ublk_del "$id"
+nbd_server_stop mem
+must rmmod nbd
+
+# --- table ---------------------------------------------------------------------
+ratio() { # IOPS_UBLK IOPS_KERNEL
+	awk -v u="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2fx", u / k; else print "-" }'
+}
+
+echo "ublk nbd bench: kernel $(uname -r), $(nproc) vCPUs under TCG, nbdkit memory over a Unix socket, fio io_uring 4k random, ${RUNTIME}s per run"
+echo "kernel = nbd.ko + nbd-client (1 connection); ublk = our nbd target (1 queue); ratio = ublk/kernel IOPS"
+printf '%-12s %4s  %11s %9s  %11s %9s  %7s\n' case QD "kernel IOPS" "lat us" "ublk IOPS" "lat us" ratio
+for rw in randread randwrite; do
+	for qd in 1 32; do
+		read -r ki kl <<<"${R[$rw,$qd,kernel]}"
+		read -r ui ul <<<"${R[$rw,$qd,ublk]}"
+		printf '%-12s %4s  %11d %9.1f  %11d %9.1f  %7s\n' "nbd-$rw" "$qd" "$ki" "$kl" "$ui" "$ul" "$(ratio "$ui" "$ki")"
+	done
+done
+for rw in randread randwrite; do
+	read -r ki _ <<<"${R[$rw,32,kernel]}"
+	read -r ui _ <<<"${R[$rw,32,ublk]}"
+	r=$(awk -v u="$ui" -v k="$ki" 'BEGIN { printf "%.2f", u / k }')
+	if awk -v r="$r" 'BEGIN { exit !(r >= 1.0) }'; then
+		echo "target nbd $rw QD32 vs kernel nbd: ${r}x (>= 1.0x: met)"
+	else
+		echo "target nbd $rw QD32 vs kernel nbd: ${r}x (>= 1.0x: not met)"
+	fi
+done
+assert_list_empty

@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One NBD connection per queue, driven from the queue's own ring: the
+ * connection's socket is watched with a POLL_ADD SQE, libnbd's state
+ * machine is run (nbd_aio_notify_read/write) when it is ready, and each
+ * request is one asynchronous libnbd command whose completion callback
+ * completes it. Nothing on the queue's thread blocks once it serves.
+ *
+ * A connection that drops (or a server that says it shuts down) is made
+ * again, asynchronously, up to NBD_RECONNECT_ATTEMPTS times within
+ * NBD_RECONNECT_MS, with a growing pause between attempts; meanwhile the
+ * requests it had in flight, and new ones, are held, and they are sent
+ * again on the new connection. Once the attempts are used up, the held
+ * requests fail with EIO, and so does every later one.
+ *
+ * The queue's serving loop ends only when none of our SQEs is left. So a
+ * timer ticks while the queue runs; on a tick where no request is in our
+ * hands, the socket's poll is withdrawn and, once nothing of ours is on
+ * the ring, ublk_queue_done() tells whether the device has stopped: then
+ * nothing more is armed, else the poll and the timer are armed again.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <liburing.h>
+
+#include "target_nbd.h"
+
+#define TICK_MS 200
+#define NO_REQ 0xffff
+
+/* What our SQEs' user_data says: the kind in the low byte. */
+enum { UD_POLL = 1, UD_POLL_REMOVE, UD_TIMER };
+
+enum conn_state {
+	C_READY,      /* connected: requests are sent */
+	C_CONNECTING, /* a new connection is being made: requests are held */
+	C_BACKOFF,    /* waiting before the next attempt: requests are held */
+	C_FAILED,     /* attempts used up: requests fail */
+};
+
+enum req_where { R_IDLE, R_HELD, R_SENT, R_DONE };
+
+struct nbd_conn;
+
+struct nbd_req {
+	struct nbd_conn *c;
+	uint16_t tag;
+	uint16_t next; /* in the held or done list */
+	uint8_t op;
+	uint8_t where; /* enum req_where */
+	uint32_t flags;
+	uint64_t off;
+	uint32_t len;
+	void *buf;
+	int err;
+};
+
+struct req_list {
+	uint16_t head, tail;
+	unsigned int count;
+};
+
+struct nbd_conn {
+	const struct nbd_export *ex;
+	struct ublk_queue *q;
+	uint16_t q_id;
+	uint16_t depth;
+	struct nbd_handle *h;
+	unsigned int gen; /* counts handles */
+	enum conn_state state;
+	struct nbd_req *reqs;
+	struct req_list held, done;
+	unsigned int sent; /* requests with libnbd */
+	bool shutdown_seen; /* the server said it shuts down */
+	bool closing;       /* nbd_close() runs: its callbacks are ignored */
+
+	/* Our SQEs on the ring. */
+	unsigned int nsqe;
+	bool poll_armed, poll_removing;
+	unsigned int poll_mask, poll_gen;
+	uint64_t poll_seq;
+	bool timer_armed;
+	struct __kernel_timespec timer_ts;
+	bool checking; /* a tick found us idle: is the device stopping? */
+	bool stopped;  /* it is: nothing more goes on the ring */
+
+	/* Reconnection. */
+	unsigned int attempts;
+	long long lost_at, attempt_at, retry_at;
+	long long ready_at; /* when the connection became ready */
+	bool progress;      /* a request succeeded on it */
+};
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void list_push(struct nbd_conn *c, struct req_list *l, struct nbd_req *r)
+{
+	r->next = NO_REQ;
+	if (l->count)
+		c->reqs[l->tail].next = r->tag;
+	else
+		l->head = r->tag;
+	l->tail = r->tag;
+	l->count++;
+}
+
+static struct nbd_req *list_pop(struct nbd_conn *c, struct req_list *l)
+{
+	struct nbd_req *r;
+
+	if (!l->count)
+		return NULL;
+	r = &c->reqs[l->head];
+	l->head = r->next;
+	l->count--;
+	return r;
+}
+
+static void req_complete(struct nbd_conn *c, struct nbd_req *r, int res)
+{
+	r->where = R_IDLE;
+	ublk_complete(c->q, r->tag, res);
+}
+
+static void req_hold(struct nbd_conn *c, struct nbd_req *r)
+{
+	r->where = R_HELD;
+	list_push(c, &c->held, r);
+}
+
+/* libnbd's completion callback: note the result, finish it outside libnbd. */
+static int req_callback(void *user_data, int *error)
+{
+	struct nbd_req *r = user_data;
+	struct nbd_conn *c = r->c;
+
+	if (c->closing || r->where != R_SENT)
+		return 1;
+	r->err = *error;
+	r->where = R_DONE;
+	c->sent--;
+	list_push(c, &c->done, r);
+	return 1;
+}
+
+static bool handle_lost(const struct nbd_conn *c)
+{
+	return !c->h || nbd_aio_is_dead(c->h) || nbd_aio_is_closed(c->h);
+}
+
+/* Send @r on the connection; hold it if the connection is gone. */
+static void req_send(struct nbd_conn *c, struct nbd_req *r)
+{
+	nbd_completion_callback cb = { .callback = req_callback, .user_data = r };
+	uint32_t fua = (r->flags & UBLK_IO_FLAG_FUA) && c->ex->can_fua ? LIBNBD_CMD_FLAG_FUA : 0;
+	int64_t cookie = -1;
+
+	r->where = R_SENT;
+	c->sent++;
+	switch (r->op) {
+	case UBLK_OP_READ:
+		cookie = nbd_aio_pread(c->h, r->buf, r->len, r->off, cb, 0);
+		break;
+	case UBLK_OP_WRITE:
+		cookie = nbd_aio_pwrite(c->h, r->buf, r->len, r->off, cb, fua);
+		break;
+	case UBLK_OP_FLUSH:
+		cookie = nbd_aio_flush(c->h, cb, 0);
+		break;
+	case UBLK_OP_DISCARD:
+		cookie = nbd_aio_trim(c->h, r->len, r->off, cb, fua);
+		break;
+	case UBLK_OP_WRITE_ZEROES:
+		cookie = nbd_aio_zero(c->h, r->len, r->off, cb,
+				      fua | ((r->flags & UBLK_IO_FLAG_NOUNMAP) ? LIBNBD_CMD_FLAG_NO_HOLE : 0));
+		break;
+	}
+	if (cookie >= 0)
+		return;
+	/* Refused at once: the callback will not come. */
+	if (r->where == R_SENT) {
+		int err = nbd_get_errno();
+
+		c->sent--;
+		if (handle_lost(c) || err == ENOTCONN)
+			req_hold(c, r);
+		else
+			req_complete(c, r, -(err > 0 ? err : EIO));
+	}
+}
+
+/* Finish what libnbd completed: done, failed, or held to be sent again. */
+static void drain_done(struct nbd_conn *c)
+{
+	struct nbd_req *r;
+
+	while ((r = list_pop(c, &c->done))) {
+		if (!r->err) {
+			bool data = r->op == UBLK_OP_READ || r->op == UBLK_OP_WRITE;
+
+			c->progress = true;
+			req_complete(c, r, data ? (int)r->len : 0);
+		} else if (r->err == ESHUTDOWN || r->err == ENOTCONN || handle_lost(c)) {
+			/* The connection went, not the request: send it again. */
+			if (r->err == ESHUTDOWN)
+				c->shutdown_seen = true;
+			req_hold(c, r);
+		} else {
+			req_complete(c, r, -r->err);
+		}
+	}
+}
+
+/* Withdraw the socket's poll (its CQE comes back -ECANCELED). */
+static void poll_remove(struct nbd_conn *c)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!c->poll_armed || c->poll_removing)
+		return;
+	sqe = ublk_queue_get_sqe(c->q);
+	if (!sqe)
+		return;
+	io_uring_prep_poll_remove(sqe, UD_POLL | (c->poll_seq << 8));
+	sqe->user_data = UD_POLL_REMOVE;
+	c->nsqe++;
+	c->poll_removing = true;
+}
+
+/* Close the handle; requests it had in flight are held to be sent again. */
+static void close_handle(struct nbd_conn *c)
+{
+	if (!c->h)
+		return;
+	poll_remove(c);
+	c->closing = true;
+	nbd_close(c->h);
+	c->closing = false;
+	c->h = NULL;
+	for (unsigned int i = 0; i < c->depth; i++) {
+		if (c->reqs[i].where == R_SENT) {
+			c->sent--;
+			req_hold(c, &c->reqs[i]);
+		}
+	}
+	c->shutdown_seen = false;
+}
+
+static void fail_held(struct nbd_conn *c)
+{
+	struct nbd_req *r;
+
+	while ((r = list_pop(c, &c->held)))
+		req_complete(c, r, -EIO);
+}
+
+static void backoff(struct nbd_conn *c, long long now);
+
+/* Start a connection attempt, or give up. */
+static void start_attempt(struct nbd_conn *c, long long now)
+{
+	char why[512];
+
+	if (c->attempts >= NBD_RECONNECT_ATTEMPTS || now - c->lost_at >= NBD_RECONNECT_MS) {
+		log_err("queue %u: NBD server %s: no connection after %u attempts in %lld ms; "
+			"failing IO", c->q_id, c->ex->uri, c->attempts, now - c->lost_at);
+		c->state = C_FAILED;
+		fail_held(c);
+		return;
+	}
+	c->attempts++;
+	c->attempt_at = now;
+	c->h = nbd_target_handle();
+	if (!c->h) {
+		backoff(c, now);
+		return;
+	}
+	c->gen++;
+	if (nbd_aio_connect_uri(c->h, c->ex->uri) < 0) {
+		nbd_target_error(why, sizeof(why));
+		log_info("queue %u: reconnect attempt %u: %s", c->q_id, c->attempts, why);
+		close_handle(c);
+		backoff(c, now);
+		return;
+	}
+	c->state = C_CONNECTING;
+}
+
+static void backoff(struct nbd_conn *c, long long now)
+{
+	long long delay = 50LL << (c->attempts < 6 ? c->attempts : 6);
+
+	c->state = C_BACKOFF;
+	c->retry_at = now + (delay < 1500 ? delay : 1500);
+}
+
+static void connection_lost(struct nbd_conn *c)
+{
+	char why[512];
+	long long now = mono_ms();
+
+	nbd_target_error(why, sizeof(why));
+	log_info("queue %u: connection to NBD server %s lost (%s), %u requests held; reconnecting",
+		 c->q_id, c->ex->uri, c->shutdown_seen ? "server shut down" : why,
+		 c->sent + c->held.count);
+	close_handle(c);
+	/*
+	 * A new budget of attempts, unless this connection did nothing: a
+	 * server that takes connections and drops them must not hold the IO
+	 * for ever.
+	 */
+	if (c->progress || now - c->ready_at >= NBD_RECONNECT_MS) {
+		c->lost_at = now;
+		c->attempts = 0;
+	}
+	c->progress = false;
+	start_attempt(c, now);
+}
+
+/* The new connection must serve the same export. */
+static bool same_export(struct nbd_conn *c, char *why, size_t len)
+{
+	int64_t size = nbd_get_size(c->h);
+
+	if (size < 0 || ((uint64_t)size & ~(uint64_t)511) < c->ex->size) {
+		snprintf(why, len, "the export now has %lld bytes, the device %llu",
+			 (long long)size, (unsigned long long)c->ex->size);
+		return false;
+	}
+	if (!c->ex->read_only && nbd_is_read_only(c->h) == 1) {
+		snprintf(why, len, "the export is now read-only");
+		return false;
+	}
+	return true;
+}
+
+/* After libnbd ran: move the state machine on. */
+static void advance(struct nbd_conn *c)
+{
+	char why[512];
+
+	drain_done(c);
+	switch (c->state) {
+	case C_READY:
+		if (handle_lost(c) || c->shutdown_seen)
+			connection_lost(c);
+		break;
+	case C_CONNECTING:
+		if (nbd_aio_is_ready(c->h)) {
+			if (!same_export(c, why, sizeof(why))) {
+				log_err("queue %u: NBD server %s: %s; failing IO", c->q_id, c->ex->uri, why);
+				close_handle(c);
+				c->state = C_FAILED;
+				fail_held(c);
+				break;
+			}
+			log_info("queue %u: reconnected to NBD server %s (attempt %u), resending %u requests",
+				 c->q_id, c->ex->uri, c->attempts, c->held.count);
+			c->state = C_READY;
+			c->ready_at = mono_ms();
+			for (unsigned int n = c->held.count; n && c->state == C_READY; n--) {
+				struct nbd_req *r = list_pop(c, &c->held);
+
+				req_send(c, r);
+				if (handle_lost(c)) {
+					connection_lost(c);
+					break;
+				}
+			}
+			drain_done(c);
+		} else if (handle_lost(c)) {
+			nbd_target_error(why, sizeof(why));
+			log_info("queue %u: reconnect attempt %u: %s", c->q_id, c->attempts, why);
+			close_handle(c);
+			backoff(c, mono_ms());
+		}
+		break;
+	case C_BACKOFF:
+	case C_FAILED:
+		break;
+	}
+}
+
+static unsigned int wanted_mask(const struct nbd_conn *c)
+{
+	unsigned int dir = (unsigned int)nbd_aio_get_direction(c->h), mask = 0;
+
+	if (dir & LIBNBD_AIO_DIRECTION_READ)
+		mask |= POLLIN;
+	if (dir & LIBNBD_AIO_DIRECTION_WRITE)
+		mask |= POLLOUT;
+	return mask ? mask : POLLIN;
+}
+
+/* Put on the ring what the state needs: the socket's poll and the timer. */
+static void arm(struct nbd_conn *c)
+{
+	struct io_uring_sqe *sqe;
+
+	if (c->stopped)
+		return;
+	if (c->checking) {
+		poll_remove(c);
+		return;
+	}
+	if (c->h && (c->state == C_READY || c->state == C_CONNECTING)) {
+		unsigned int mask = wanted_mask(c);
+
+		if (c->poll_armed) {
+			if (c->poll_mask != mask || c->poll_gen != c->gen)
+				poll_remove(c);
+		} else if ((sqe = ublk_queue_get_sqe(c->q))) {
+			c->poll_seq++;
+			io_uring_prep_poll_add(sqe, nbd_aio_get_fd(c->h), mask);
+			sqe->user_data = UD_POLL | (c->poll_seq << 8);
+			c->nsqe++;
+			c->poll_armed = true;
+			c->poll_removing = false;
+			c->poll_mask = mask;
+			c->poll_gen = c->gen;
+		}
+	}
+	if (!c->timer_armed && c->state != C_FAILED && (sqe = ublk_queue_get_sqe(c->q))) {
+		long long ms = TICK_MS;
+
+		if (c->state == C_BACKOFF) {
+			long long left = c->retry_at - mono_ms();
+
+			ms = left < 1 ? 1 : left < TICK_MS ? left : TICK_MS;
+		}
+		c->timer_ts.tv_sec = ms / 1000;
+		c->timer_ts.tv_nsec = (ms % 1000) * 1000000;
+		io_uring_prep_timeout(sqe, &c->timer_ts, 0, 0);
+		sqe->user_data = UD_TIMER;
+		c->nsqe++;
+		c->timer_armed = true;
+	}
+}
+
+void nbd_conn_handle_io(struct ublk_queue *q, const struct ublk_io *io, void *data)
+{
+	struct nbd_conn *c = data;
+	struct nbd_req *r = &c->reqs[io->tag];
+
+	(void)q;
+	r->op = io->op;
+	r->flags = io->flags;
+	r->off = io->sector << 9;
+	r->len = io->nr_sectors << 9;
+	r->buf = io->buf;
+	r->err = 0;
+	switch (io->op) {
+	case UBLK_OP_READ:
+	case UBLK_OP_WRITE:
+		break;
+	case UBLK_OP_FLUSH:
+		if (!c->ex->can_flush) {
+			req_complete(c, r, 0);
+			return;
+		}
+		break;
+	case UBLK_OP_DISCARD:
+		/* Advisory: without trim on the server, nothing to do. */
+		if (!c->ex->can_trim) {
+			req_complete(c, r, 0);
+			return;
+		}
+		break;
+	case UBLK_OP_WRITE_ZEROES:
+		if (!c->ex->can_zero) {
+			req_complete(c, r, -EOPNOTSUPP);
+			return;
+		}
+		break;
+	default:
+		req_complete(c, r, -EOPNOTSUPP);
+		return;
+	}
+	if (io->op == UBLK_OP_WRITE && c->ex->read_only) {
+		req_complete(c, r, -EROFS);
+		return;
+	}
+
+	c->checking = false; /* a request: the device runs */
+	switch (c->state) {
+	case C_READY:
+		req_send(c, r);
+		advance(c);
+		break;
+	case C_CONNECTING:
+	case C_BACKOFF:
+		req_hold(c, r);
+		break;
+	case C_FAILED:
+		req_complete(c, r, -EIO);
+		break;
+	}
+	arm(c);
+}
+
+void nbd_conn_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, void *data)
+{
+	struct nbd_conn *c = data;
+	unsigned int kind = (unsigned int)(cqe->user_data & 0xff);
+	long long now;
+
+	(void)q;
+	c->nsqe--;
+	switch (kind) {
+	case UD_POLL:
+		c->poll_armed = false;
+		if (c->poll_removing || c->poll_gen != c->gen || !c->h || cqe->res <= 0) {
+			c->poll_removing = false;
+			break;
+		}
+		if (cqe->res & (POLLIN | POLLHUP | POLLERR))
+			nbd_aio_notify_read(c->h);
+		else if (cqe->res & POLLOUT)
+			nbd_aio_notify_write(c->h);
+		advance(c);
+		break;
+	case UD_POLL_REMOVE:
+		break;
+	case UD_TIMER:
+		c->timer_armed = false;
+		now = mono_ms();
+		if (c->state == C_BACKOFF && now >= c->retry_at) {
+			start_attempt(c, now);
+			advance(c);
+		} else if (c->state == C_CONNECTING && now - c->attempt_at >= NBD_CONNECT_TIMEOUT_MS) {
+			log_info("queue %u: reconnect attempt %u: no answer within %d s", c->q_id,
+				 c->attempts, NBD_CONNECT_TIMEOUT_MS / 1000);
+			close_handle(c);
+			backoff(c, now);
+		}
+		if (!c->sent && !c->held.count)
+			c->checking = true;
+		break;
+	default:
+		break;
+	}
+	if (c->checking && !c->nsqe) {
+		c->checking = false;
+		/* Nothing of ours on the ring: done now means the device stopped. */
+		if (ublk_queue_done(c->q)) {
+			c->stopped = true;
+			return;
+		}
+	}
+	arm(c);
+}
+
+int nbd_conn_queue_init(struct target *t, uint16_t q_id, void **qdata)
+{
+	const struct nbd_export *ex = t->priv;
+	struct nbd_conn *c = calloc(1, sizeof(*c));
+	char why[512];
+
+	if (!c || !(c->reqs = calloc(ex->depth, sizeof(*c->reqs)))) {
+		free(c);
+		log_err("queue %u: out of memory", q_id);
+		return -ENOMEM;
+	}
+	c->ex = ex;
+	c->q_id = q_id;
+	c->depth = ex->depth;
+	for (uint16_t i = 0; i < c->depth; i++) {
+		c->reqs[i].c = c;
+		c->reqs[i].tag = i;
+	}
+	/* Before the queue serves: no request waits for this. */
+	c->h = nbd_target_handle();
+	if (!c->h) {
+		nbd_conn_queue_exit(c);
+		log_err("queue %u: out of memory", q_id);
+		return -ENOMEM;
+	}
+	c->gen = 1;
+	if (nbd_target_connect(c->h, ex->uri, NBD_CONNECT_TIMEOUT_MS, why, sizeof(why)) ||
+	    !same_export(c, why, sizeof(why))) {
+		log_err("queue %u: NBD server %s: %s", q_id, ex->uri, why);
+		nbd_conn_queue_exit(c);
+		return -ECONNREFUSED;
+	}
+	c->state = C_READY;
+	c->ready_at = mono_ms();
+	c->progress = true;
+	*qdata = c;
+	return 0;
+}
+
+int nbd_conn_queue_start(struct ublk_queue *q, void *qdata)
+{
+	struct nbd_conn *c = qdata;
+
+	c->q = q;
+	arm(c);
+	return 0;
+}
+
+void nbd_conn_queue_exit(void *qdata)
+{
+	struct nbd_conn *c = qdata;
+
+	if (c->h) {
+		c->closing = true;
+		nbd_close(c->h);
+	}
+	free(c->reqs);
+	free(c);
+}
