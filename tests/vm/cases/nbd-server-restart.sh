@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Description: nbd target, 2 queues: nbdkit (file plugin) is killed (SIGKILL) and started again twice while fio writes and verifies; the IO is held and sent again, fio's verify passes without an error
+# Description: nbd target, 2 queues: nbdkit (file plugin) is killed (SIGKILL) and started again while fio writes and again while it verifies; the IO is held and sent again, fio's verify passes without an error
 # Timeout: 400
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -24,8 +24,13 @@ fio_pid=$!
 restarts=0
 for round in 1 2; do
 	read -r r w < <(disk_ios "$dev")
-	# some IO first, so that requests are in flight when the server goes
-	wait_for_io "$dev" $((r + 200)) $((w + 200)) "$fio_pid"
+	# the first restart while fio writes, the second while it reads back
+	# and verifies; some IO first, so that requests are in flight
+	if [ "$round" -eq 1 ]; then
+		wait_for_io "$dev" 0 $((w + 200)) "$fio_pid"
+	else
+		wait_for_io "$dev" $((r + 200)) 0 "$fio_pid"
+	fi
 	log "restart $round: SIGKILL to nbdkit after $r reads and $w writes"
 	nbd_server_restart file KILL
 	restarts=$((restarts + 1))
