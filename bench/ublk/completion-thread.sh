@@ -16,32 +16,13 @@ lib=$(dirname "$0")/../lib.sh
 # shellcheck source-path=SCRIPTDIR source=../../tests/vm/lib.sh
 . "$lib"
 
-RUNTIME=${BENCH_RUNTIME:-6}
-[ "$RUNTIME" -le 10 ] || RUNTIME=10
+bench_init
 
-[ "$(nproc)" -ge 2 ] || skip "the bench needs 2 CPUs, the VM has $(nproc)"
 command -v ublk-testdev >/dev/null || fail "ublk-testdev is not in the VM (tests/vm/progs)"
 
 # measure DEV QD -> "IOPS MEAN_LATENCY_US" (4k random read, fio on CPU 1)
 measure() {
-	local dev=$1 qd=$2
-	timeout $((RUNTIME + 60)) fio --name=bench --filename="$dev" \
-		--ioengine=io_uring --direct=1 --bs=4k --rw=randread --iodepth="$qd" \
-		--numjobs=1 --cpus_allowed=1 --time_based --runtime="$RUNTIME" \
-		--ramp_time=1 --norandommap --randrepeat=0 --output-format=json \
-		--output="$WORK/fio.json" >"$WORK/fio.log" 2>&1 ||
-		{ cat "$WORK/fio.log"; fail "fio randread QD$qd on $dev failed"; }
-	jq -r '.jobs[0] | if .error != 0 then "error" else
-		"\(.read.iops | floor) \(.read.lat_ns.mean / 1000)" end' \
-		"$WORK/fio.json" || fail "cannot read fio's output"
-}
-
-progress() {
-	if [ -w /dev/console ]; then
-		echo "bench: $*" >/dev/console
-	else
-		echo "bench: $*" >&2
-	fi
+	bench_fio "$1" randread "$2" --numjobs=1 --cpus_allowed=1
 }
 
 declare -A R # R[side,qd] = "IOPS LAT"
@@ -53,7 +34,7 @@ for side in queue worker; do
 	for qd in 1 32; do
 		R[$side,$qd]=$(measure "$FG_DEV" "$qd")
 		[ "${R[$side,$qd]}" != error ] || fail "fio reported an error: $side QD$qd"
-		progress "completion $side QD$qd: ${R[$side,$qd]}"
+		bench_progress "completion $side QD$qd: ${R[$side,$qd]}"
 	done
 	fg_stop 60 >/dev/null
 	cross=$(testdev_field cross_thread)

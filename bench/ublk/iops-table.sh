@@ -15,31 +15,14 @@ lib=$(dirname "$0")/../lib.sh
 # shellcheck source-path=SCRIPTDIR source=../../tests/vm/lib.sh
 . "$lib"
 
-RUNTIME=${BENCH_RUNTIME:-6}
-[ "$RUNTIME" -le 10 ] || RUNTIME=10
+bench_init
 NULL_DEPTH=128
 LOOP_SIZE=256M
 
-[ "$(nproc)" -ge 2 ] || skip "the bench needs 2 CPUs, the VM has $(nproc)"
-
 # measure DEV RW QD JOBS CPUS -> "IOPS MEAN_LATENCY_US"
 measure() {
-	local dev=$1 rw=$2 qd=$3 jobs=$4 cpus=$5 dir
-	case $rw in
-	randread) dir="read" ;;
-	randwrite) dir="write" ;;
-	esac
-	timeout $((RUNTIME + 60)) fio --name=bench --filename="$dev" \
-		--ioengine=io_uring --direct=1 --bs=4k --rw="$rw" --iodepth="$qd" \
-		--numjobs="$jobs" --cpus_allowed="$cpus" --cpus_allowed_policy=split \
-		--group_reporting --time_based --runtime="$RUNTIME" --ramp_time=1 \
-		--norandommap --randrepeat=0 --output-format=json \
-		--output="$WORK/fio.json" >"$WORK/fio.log" 2>&1 ||
-		{ cat "$WORK/fio.log"; fail "fio $rw QD$qd on $dev failed"; }
-	jq -r --arg d "$dir" '.jobs[0] |
-		if .error != 0 then "error" else
-		"\(.[$d].iops | floor) \(.[$d].lat_ns.mean / 1000)" end' \
-		"$WORK/fio.json" || fail "cannot read fio's output"
+	bench_fio "$1" "$2" "$3" --numjobs="$4" --cpus_allowed="$5" \
+		--cpus_allowed_policy=split --group_reporting
 }
 
 # pin_daemon ID CPU: move every thread of device ID's daemon to CPU
@@ -56,19 +39,11 @@ run_pair() { # ROW SIDE DEV RW JOBS CPUS
 	for qd in 1 32; do
 		R[$row,$qd,$side]=$(measure "$dev" "$rw" "$qd" "$jobs" "$cpus")
 		[ "${R[$row,$qd,$side]}" != error ] || fail "fio reported an error: $row QD$qd ($side)"
-		progress "$row QD$qd $side: ${R[$row,$qd,$side]}"
+		bench_progress "$row QD$qd $side: ${R[$row,$qd,$side]}"
 	done
 }
 
-# progress goes to the VM's console log, the result is the table alone
-progress() {
-	if [ -w /dev/console ]; then
-		echo "bench: $*" >/dev/console
-	else
-		echo "bench: $*" >&2
-	fi
-}
-progress "measuring, ${RUNTIME}s per run"
+bench_progress "measuring, ${RUNTIME}s per run"
 
 # --- null ----------------------------------------------------------------------
 for nq in 1 2; do

@@ -17,39 +17,14 @@ lib=$(dirname "$0")/../lib.sh
 # shellcheck source-path=SCRIPTDIR source=../../tests/vm/lib.sh
 . "$lib"
 
-RUNTIME=${BENCH_RUNTIME:-6}
-[ "$RUNTIME" -le 10 ] || RUNTIME=10
+bench_init
 SIZE=256M
 
-[ "$(nproc)" -ge 2 ] || skip "the bench needs 2 CPUs, the VM has $(nproc)"
 require_cmd nbdkit nbd-client
 
-# measure DEV RW QD -> "IOPS MEAN_LATENCY_US"
+# measure DEV RW QD -> "IOPS MEAN_LATENCY_US" (fio on CPU 1)
 measure() {
-	local dev=$1 rw=$2 qd=$3 dir
-	case $rw in
-	randread) dir="read" ;;
-	randwrite) dir="write" ;;
-	esac
-	timeout $((RUNTIME + 60)) fio --name=bench --filename="$dev" \
-		--ioengine=io_uring --direct=1 --bs=4k --rw="$rw" --iodepth="$qd" \
-		--numjobs=1 --cpus_allowed=1 --time_based --runtime="$RUNTIME" \
-		--ramp_time=1 --norandommap --randrepeat=0 --output-format=json \
-		--output="$WORK/fio.json" >"$WORK/fio.log" 2>&1 ||
-		{ cat "$WORK/fio.log"; fail "fio $rw QD$qd on $dev failed"; }
-	jq -r --arg d "$dir" '.jobs[0] |
-		if .error != 0 then "error" else
-		"\(.[$d].iops | floor) \(.[$d].lat_ns.mean / 1000)" end' \
-		"$WORK/fio.json" || fail "cannot read fio's output"
-}
-
-# progress goes to the VM's console log, the result is the table alone
-progress() {
-	if [ -w /dev/console ]; then
-		echo "bench: $*" >/dev/console
-	else
-		echo "bench: $*" >&2
-	fi
+	bench_fio "$1" "$2" "$3" --numjobs=1 --cpus_allowed=1
 }
 
 declare -A R # R[rw,qd,side] = "IOPS LAT"
@@ -60,12 +35,12 @@ run_side() { # SIDE DEV
 		for qd in 1 32; do
 			R[$rw,$qd,$side]=$(measure "$dev" "$rw" "$qd")
 			[ "${R[$rw,$qd,$side]}" != error ] || fail "fio reported an error: $rw QD$qd ($side)"
-			progress "nbd $rw QD$qd $side: ${R[$rw,$qd,$side]}"
+			bench_progress "nbd $rw QD$qd $side: ${R[$rw,$qd,$side]}"
 		done
 	done
 }
 
-progress "measuring, ${RUNTIME}s per run"
+bench_progress "measuring, ${RUNTIME}s per run"
 nbdkit_start mem memory "$SIZE"
 # fill the export once, through a second client
 head -c "$(numfmt_bytes "$SIZE")" /dev/urandom | timeout 120 nbdcopy - "${NBD_URI[mem]}" ||

@@ -640,4 +640,40 @@ require_cmd() {
 	done
 }
 
+# --- benchmarks (bench/ublk/*.sh)
+
+# bench_init: what every bench script shares: RUNTIME, the length of each
+# fio run (BENCH_RUNTIME seconds, default 6, at most 10), and 2 CPUs
+bench_init() {
+	RUNTIME=${BENCH_RUNTIME:-6}
+	[ "$RUNTIME" -le 10 ] || RUNTIME=10
+	[ "$(nproc)" -ge 2 ] || skip "the bench needs 2 CPUs, the VM has $(nproc)"
+}
+
+# bench_fio DEV RW QD [FIO OPTION...]: one time-based fio run of 4k RW
+# (randread or randwrite) at iodepth QD; prints "IOPS MEAN_LATENCY_US"
+bench_fio() {
+	local dev=$1 rw=$2 qd=$3 dir=${2#rand}
+	shift 3
+	timeout $((RUNTIME + 60)) fio --name=bench --filename="$dev" \
+		--ioengine=io_uring --direct=1 --bs=4k --rw="$rw" --iodepth="$qd" \
+		--time_based --runtime="$RUNTIME" --ramp_time=1 --norandommap \
+		--randrepeat=0 "$@" --output-format=json \
+		--output="$WORK/fio.json" >"$WORK/fio.log" 2>&1 ||
+		{ cat "$WORK/fio.log"; fail "fio $rw QD$qd on $dev failed"; }
+	jq -r --arg d "$dir" '.jobs[0] |
+		if .error != 0 then "error" else
+		"\(.[$d].iops | floor) \(.[$d].lat_ns.mean / 1000)" end' \
+		"$WORK/fio.json" || fail "cannot read fio's output"
+}
+
+# bench_progress MSG: progress to the VM's console; the output is the table
+bench_progress() {
+	if [ -w /dev/console ]; then
+		echo "bench: $*" >/dev/console
+	else
+		echo "bench: $*" >&2
+	fi
+}
+
 [ -c /dev/ublk-control ] || fail "/dev/ublk-control is missing (ublk_drv not loaded?)"
