@@ -391,6 +391,26 @@ static void advance(struct nbd_conn *c)
 	}
 }
 
+/*
+ * The socket is readable. libnbd takes one reply per call and then waits
+ * to be told again: take the replies already there now, rather than one
+ * poll round trip each, while a call finishes one and libnbd waits for
+ * nothing but replies (no command half sent).
+ */
+static void notify_read(struct nbd_conn *c)
+{
+	int64_t before, after;
+
+	do {
+		before = nbd_aio_in_flight(c->h);
+		nbd_aio_notify_read(c->h);
+		if (handle_lost(c))
+			return;
+		after = nbd_aio_in_flight(c->h);
+	} while (after > 0 && after < before &&
+		 nbd_aio_get_direction(c->h) == LIBNBD_AIO_DIRECTION_READ);
+}
+
 static unsigned int wanted_mask(const struct nbd_conn *c)
 {
 	unsigned int dir = (unsigned int)nbd_aio_get_direction(c->h), mask = 0;
@@ -524,7 +544,7 @@ void nbd_conn_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, v
 			break;
 		}
 		if (cqe->res & (POLLIN | POLLHUP | POLLERR))
-			nbd_aio_notify_read(c->h);
+			notify_read(c);
 		else if (cqe->res & POLLOUT)
 			nbd_aio_notify_write(c->h);
 		advance(c);
