@@ -46,30 +46,18 @@ for side in queue worker; do
 	fi
 done
 
-ratio() { # IOPS_WORKER IOPS_QUEUE
-	awk -v w="$1" -v q="$2" 'BEGIN { if (q > 0) printf "%.2fx", w / q; else print "-" }'
-}
-
 echo "completion thread: kernel $(uname -r), $(nproc) vCPUs under TCG, fio io_uring 4k random read, ${RUNTIME}s per run"
 echo "queue = completed in handle_io on the queue thread (ublk-testdev -j 0); worker = completed by a worker thread (-j 1); ratio = worker/queue IOPS"
 printf '%-12s %4s  %11s %9s  %11s %9s  %7s\n' case QD "queue IOPS" "lat us" "worker IOPS" "lat us" ratio
 for qd in 1 32; do
 	read -r qi ql <<<"${R[queue,$qd]}"
 	read -r wi wl <<<"${R[worker,$qd]}"
-	printf '%-12s %4s  %11d %9.1f  %11d %9.1f  %7s\n' randread "$qd" "$qi" "$ql" "$wi" "$wl" "$(ratio "$wi" "$qi")"
+	printf '%-12s %4s  %11d %9.1f  %11d %9.1f  %7s\n' randread "$qd" "$qi" "$ql" "$wi" "$wl" "$(bench_ratio "$wi" "$qi")"
 done
-for qd in 32 1; do
-	read -r qi _ <<<"${R[queue,$qd]}"
-	read -r wi _ <<<"${R[worker,$qd]}"
-	r=$(awk -v w="$wi" -v q="$qi" 'BEGIN { printf "%.2f", w / q }')
-	if [ "$qd" = 32 ]; then
-		if awk -v r="$r" 'BEGIN { exit !(r >= 0.9) }'; then
-			echo "target worker completion QD32 vs queue thread: ${r}x (>= 0.9x: met)"
-		else
-			echo "target worker completion QD32 vs queue thread: ${r}x (>= 0.9x: not met)"
-		fi
-	else
-		echo "worker completion QD1 vs queue thread: ${r}x (reported, no target)"
-	fi
-done
+read -r qi _ <<<"${R[queue,32]}"
+read -r wi _ <<<"${R[worker,32]}"
+bench_target "worker completion QD32 vs queue thread" "$wi" "$qi" 0.9
+read -r qi _ <<<"${R[queue,1]}"
+read -r wi _ <<<"${R[worker,1]}"
+echo "worker completion QD1 vs queue thread: $(bench_ratio "$wi" "$qi") (reported, no target)"
 assert_list_empty

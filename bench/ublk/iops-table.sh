@@ -80,10 +80,6 @@ run_pair loop-write ublk "/dev/ublkb$id" randwrite 1 1
 ublk_del "$id"
 
 # --- table ---------------------------------------------------------------------
-ratio() { # IOPS_UBLK IOPS_KERNEL
-	awk -v u="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2fx", u / k; else print "-" }'
-}
-
 echo "ublk bench: kernel $(uname -r), $(nproc) vCPUs under TCG, fio io_uring 4k random, ${RUNTIME}s per run"
 echo "kernel = null_blk (null rows) or loop with direct IO (loop rows); ublk = our target; ratio = ublk/kernel IOPS"
 printf '%-12s %4s  %11s %9s  %11s %9s  %7s\n' case QD "kernel IOPS" "lat us" "ublk IOPS" "lat us" ratio
@@ -91,20 +87,15 @@ for row in null-1q null-2q loop-read loop-write; do
 	for qd in 1 32; do
 		read -r ki kl <<<"${R[$row,$qd,kernel]}"
 		read -r ui ul <<<"${R[$row,$qd,ublk]}"
-		printf '%-12s %4s  %11d %9.1f  %11d %9.1f  %7s\n' "$row" "$qd" "$ki" "$kl" "$ui" "$ul" "$(ratio "$ui" "$ki")"
+		printf '%-12s %4s  %11d %9.1f  %11d %9.1f  %7s\n' "$row" "$qd" "$ki" "$kl" "$ui" "$ul" "$(bench_ratio "$ui" "$ki")"
 	done
 done
 
 target() { # LABEL ROW MIN
-	local ki ui r
+	local ki ui
 	read -r ki _ <<<"${R[$2,32,kernel]}"
 	read -r ui _ <<<"${R[$2,32,ublk]}"
-	r=$(awk -v u="$ui" -v k="$ki" 'BEGIN { printf "%.2f", u / k }')
-	if awk -v r="$r" -v m="$3" 'BEGIN { exit !(r >= m) }'; then
-		echo "target $1: ${r}x (>= ${3}x: met)"
-	else
-		echo "target $1: ${r}x (>= ${3}x: not met)"
-	fi
+	bench_target "$1" "$ui" "$ki" "$3"
 }
 target "null 1 queue QD32 vs null_blk" null-1q 0.9
 target "null 2 queues QD32 vs null_blk" null-2q 0.9

@@ -66,10 +66,6 @@ nbd_server_stop mem
 must rmmod nbd
 
 # --- table ---------------------------------------------------------------------
-ratio() { # IOPS_UBLK IOPS_KERNEL
-	awk -v u="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2fx", u / k; else print "-" }'
-}
-
 echo "ublk nbd bench: kernel $(uname -r), $(nproc) vCPUs under TCG, nbdkit memory over a Unix socket, fio io_uring 4k random, ${RUNTIME}s per run"
 echo "kernel = nbd.ko + nbd-client (1 connection); ublk = our nbd target (1 queue); ratio = ublk/kernel IOPS"
 printf '%-12s %4s  %11s %9s  %11s %9s  %7s\n' case QD "kernel IOPS" "lat us" "ublk IOPS" "lat us" ratio
@@ -77,17 +73,12 @@ for rw in randread randwrite; do
 	for qd in 1 32; do
 		read -r ki kl <<<"${R[$rw,$qd,kernel]}"
 		read -r ui ul <<<"${R[$rw,$qd,ublk]}"
-		printf '%-12s %4s  %11d %9.1f  %11d %9.1f  %7s\n' "nbd-$rw" "$qd" "$ki" "$kl" "$ui" "$ul" "$(ratio "$ui" "$ki")"
+		printf '%-12s %4s  %11d %9.1f  %11d %9.1f  %7s\n' "nbd-$rw" "$qd" "$ki" "$kl" "$ui" "$ul" "$(bench_ratio "$ui" "$ki")"
 	done
 done
 for rw in randread randwrite; do
 	read -r ki _ <<<"${R[$rw,32,kernel]}"
 	read -r ui _ <<<"${R[$rw,32,ublk]}"
-	r=$(awk -v u="$ui" -v k="$ki" 'BEGIN { printf "%.2f", u / k }')
-	if awk -v r="$r" 'BEGIN { exit !(r >= 1.0) }'; then
-		echo "target nbd $rw QD32 vs kernel nbd: ${r}x (>= 1.0x: met)"
-	else
-		echo "target nbd $rw QD32 vs kernel nbd: ${r}x (>= 1.0x: not met)"
-	fi
+	bench_target "nbd $rw QD32 vs kernel nbd" "$ui" "$ki" 1.0
 done
 assert_list_empty

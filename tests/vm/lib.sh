@@ -667,6 +667,19 @@ bench_fio() {
 		"$WORK/fio.json" || fail "cannot read fio's output"
 }
 
+# bench_ratio NEW OLD: NEW/OLD as "1.23x", "-" without OLD
+bench_ratio() {
+	awk -v n="$1" -v o="$2" 'BEGIN { if (o > 0) printf "%.2fx", n / o; else print "-" }'
+}
+
+# bench_target LABEL NEW OLD MIN: "target LABEL: 1.23x (>= MINx: met)", or "not met"
+bench_target() {
+	local r met=met
+	r=$(bench_ratio "$2" "$3")
+	awk -v r="${r%x}" -v m="$4" 'BEGIN { exit !(r >= m) }' || met="not met"
+	echo "target $1: $r (>= ${4}x: $met)"
+}
+
 # bench_progress MSG: progress to the VM's console; the output is the table
 bench_progress() {
 	if [ -w /dev/console ]; then
