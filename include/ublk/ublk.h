@@ -331,6 +331,14 @@ struct ublk_queue_ops {
 	 */
 	void (*buffer_done)(struct ublk_queue *q, uint16_t tag, void *buf,
 			    void *data);
+	/*
+	 * The device stops: no new request will arrive. Requests the backend
+	 * holds must still be completed, and the queue is done only once no
+	 * SQE of the backend is left: a backend that keeps an SQE waiting for
+	 * an event (a poll on a socket, a timeout) withdraws it once it is no
+	 * longer needed. Called once. Optional.
+	 */
+	void (*stop)(struct ublk_queue *q, void *data);
 	/* UBLK_QUEUE_* */
 	unsigned int flags;
 };
@@ -467,6 +475,7 @@ void ublk_queue_set_buffer_idle(struct ublk_queue *q, unsigned int ms);
 /*
  * An SQE on the queue's own ring, for the backend's IO; NULL if none can
  * be had. Its completion goes to ops->handle_cqe, exactly one CQE per SQE.
+ * The queue is not done while one is on the ring: see ops->stop.
  * Bit 63 of user_data is reserved for the library and must be left clear.
  */
 struct io_uring_sqe *ublk_queue_get_sqe(struct ublk_queue *q);

@@ -590,6 +590,16 @@ static void deliver(struct ublk_queue *q, uint16_t tag, uint8_t state, bool firs
 	q->ops->handle_io(q, &io, q->data);
 }
 
+/* The device stops: no request will come; tell the backend, once. */
+static void set_stopping(struct ublk_queue *q)
+{
+	if (q->stopping)
+		return;
+	q->stopping = true;
+	if (q->ops && q->ops->stop)
+		q->ops->stop(q, q->data);
+}
+
 /* A CQE of one of the IO commands. */
 static void handle_cmd_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 {
@@ -599,7 +609,7 @@ static void handle_cmd_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 	q->cmds_in_kernel--;
 	if (tag >= q->depth) {
 		q->error = q->error ? q->error : -EPROTO;
-		q->stopping = true;
+		set_stopping(q);
 		return;
 	}
 	slot = &q->slots[tag];
@@ -631,7 +641,7 @@ static void handle_cmd_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 	} else {
 		/* Aborted because the device stops, or refused: the tag is finished. */
 		set_tag_state(q, tag, UBLK_TAG_DONE);
-		q->stopping = true;
+		set_stopping(q);
 		if (cqe->res != UBLK_IO_RES_ABORT && !q->error)
 			q->error = cqe->res < 0 ? cqe->res : -EPROTO;
 	}

@@ -41,6 +41,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -49,8 +50,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <liburing.h>
 
 #include <ublk/ublk.h>
 
@@ -104,6 +108,9 @@ struct tqueue {
 	int init_ret, serve_ret;
 	struct work *works;     /* one per tag */
 	struct chunk **waiting; /* per tag: the buffer given to a WRITE */
+	int park_fd;            /* an eventfd nobody writes: our SQE waits on it */
+	bool parked;            /* its poll is on the ring */
+	unsigned int stops;     /* ops->stop() calls */
 };
 
 struct stats {
@@ -578,11 +585,72 @@ static void handle_io(struct ublk_queue *q, const struct ublk_io *io, void *data
 	dispatch(tq, io, 1);
 }
 
+/*
+ * A backend SQE that only ends when withdrawn: a poll on an eventfd nobody
+ * writes. ublk_queue_serve() can only return once ops->stop() withdrew it.
+ */
+enum { UD_PARK = 1, UD_PARK_REMOVE };
+
+static void park(struct tqueue *tq)
+{
+	struct io_uring_sqe *sqe = ublk_queue_get_sqe(tq->q);
+
+	if (!sqe) {
+		violation(tq, 0, "no SQE for the parked poll");
+		return;
+	}
+	io_uring_prep_poll_add(sqe, tq->park_fd, POLLIN);
+	sqe->user_data = UD_PARK;
+	tq->parked = true;
+}
+
+static void handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, void *data)
+{
+	struct tqueue *tq = data;
+
+	(void)q;
+	if (cqe->user_data == UD_PARK_REMOVE)
+		return;
+	if (cqe->user_data != UD_PARK || !tq->parked) {
+		violation(tq, 0, "a CQE for an SQE that is not ours");
+		return;
+	}
+	tq->parked = false;
+	if (cqe->res != -ECANCELED)
+		violation(tq, 0, "the parked poll ended without being withdrawn");
+}
+
+static void queue_stop(struct ublk_queue *q, void *data)
+{
+	struct tqueue *tq = data;
+	struct io_uring_sqe *sqe;
+
+	if (++tq->stops > 1)
+		violation(tq, 0, "ops->stop() called again");
+	if (!pthread_equal(tq->owner, pthread_self()))
+		violation(tq, 0, "ops->stop() called off the queue's thread");
+	if (!tq->parked)
+		return;
+	sqe = ublk_queue_get_sqe(q);
+	if (!sqe) {
+		violation(tq, 0, "no SQE to withdraw the parked poll");
+		return;
+	}
+	io_uring_prep_poll_remove(sqe, UD_PARK);
+	sqe->user_data = UD_PARK_REMOVE;
+}
+
 static const struct ublk_queue_ops callback_ops = {
 	.handle_io = handle_io,
+	.handle_cqe = handle_cqe,
 	.buffer_done = buffer_done,
+	.stop = queue_stop,
 };
-static const struct ublk_queue_ops pull_ops = { .buffer_done = buffer_done };
+static const struct ublk_queue_ops pull_ops = {
+	.handle_cqe = handle_cqe,
+	.buffer_done = buffer_done,
+	.stop = queue_stop,
+};
 
 static void *worker(void *arg)
 {
@@ -660,6 +728,14 @@ static void *queue_thread(void *arg)
 				       tq, &tq->q);
 	if (!tq->init_ret && td->idle_ms >= 0)
 		ublk_queue_set_buffer_idle(tq->q, (unsigned int)td->idle_ms);
+	tq->park_fd = -1;
+	if (!tq->init_ret) {
+		tq->park_fd = eventfd(0, EFD_CLOEXEC);
+		if (tq->park_fd < 0)
+			violation(tq, 0, "eventfd for the parked poll failed");
+		else
+			park(tq);
+	}
 	sem_post(&td->ready);
 	if (tq->init_ret)
 		return NULL;
@@ -667,8 +743,12 @@ static void *queue_thread(void *arg)
 		tq->serve_ret = ublk_queue_serve(tq->q);
 	else
 		tq->serve_ret = pull_loop(tq);
+	if (!tq->serve_ret && tq->stops != 1)
+		violation(tq, 0, "the queue ended without ops->stop()");
 	tq->deinit = true;
 	ublk_queue_deinit(tq->q);
+	if (tq->park_fd >= 0)
+		close(tq->park_fd);
 	return NULL;
 }
 
