@@ -258,5 +258,6 @@ const struct target_ops nbd_target = {
 	.queue_ops = {
 		.handle_io = nbd_conn_handle_io,
 		.handle_cqe = nbd_conn_handle_cqe,
+		.stop = nbd_conn_stop,
 	},
 };

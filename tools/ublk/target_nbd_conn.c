@@ -13,11 +13,10 @@
  * again on the new connection. Once the attempts are used up, the held
  * requests fail with EIO, and so does every later one.
  *
- * The queue's serving loop ends only when none of our SQEs is left. So a
- * timer ticks while the queue runs; on a tick where no request is in our
- * hands, the socket's poll is withdrawn and, once nothing of ours is on
- * the ring, ublk_queue_done() tells whether the device has stopped: then
- * nothing more is armed, else the poll and the timer are armed again.
+ * The queue is done only once none of our SQEs is left on its ring: when
+ * the device stops, the socket's poll is withdrawn as soon as no request
+ * is in our hands. A timer ticks only while a connection is being made
+ * again, for its time limit and the pause between attempts.
  */
 #include <errno.h>
 #include <poll.h>
@@ -79,14 +78,12 @@ struct nbd_conn {
 	bool closing;       /* nbd_close() runs: its callbacks are ignored */
 
 	/* Our SQEs on the ring. */
-	unsigned int nsqe;
 	bool poll_armed, poll_removing;
 	unsigned int poll_mask, poll_gen;
 	uint64_t poll_seq;
 	bool timer_armed;
 	struct __kernel_timespec timer_ts;
-	bool checking; /* a tick found us idle: is the device stopping? */
-	bool stopped;  /* it is: nothing more goes on the ring */
+	bool stopping; /* the device stops: no request will come */
 
 	/* Reconnection. */
 	unsigned int attempts;
@@ -233,7 +230,6 @@ static void poll_remove(struct nbd_conn *c)
 		return;
 	io_uring_prep_poll_remove(sqe, UD_POLL | (c->poll_seq << 8));
 	sqe->user_data = UD_POLL_REMOVE;
-	c->nsqe++;
 	c->poll_removing = true;
 }
 
@@ -422,14 +418,18 @@ static unsigned int wanted_mask(const struct nbd_conn *c)
 	return mask ? mask : POLLIN;
 }
 
-/* Put on the ring what the state needs: the socket's poll and the timer. */
+/*
+ * Put on the ring what the state needs: the socket's poll while there is a
+ * connection, the timer while one is being made. Once the device stops and
+ * no request is left, only withdraw.
+ */
 static void arm(struct nbd_conn *c)
 {
+	bool reconnecting = c->state == C_CONNECTING || c->state == C_BACKOFF;
 	struct io_uring_sqe *sqe;
 
-	if (c->stopped)
-		return;
-	if (c->checking) {
+	if (c->stopping && !c->sent && !c->held.count) {
+		/* A timer still armed ends within TICK_MS and is not renewed. */
 		poll_remove(c);
 		return;
 	}
@@ -443,14 +443,13 @@ static void arm(struct nbd_conn *c)
 			c->poll_seq++;
 			io_uring_prep_poll_add(sqe, nbd_aio_get_fd(c->h), mask);
 			sqe->user_data = UD_POLL | (c->poll_seq << 8);
-			c->nsqe++;
-			c->poll_armed = true;
+					c->poll_armed = true;
 			c->poll_removing = false;
 			c->poll_mask = mask;
 			c->poll_gen = c->gen;
 		}
 	}
-	if (!c->timer_armed && c->state != C_FAILED && (sqe = ublk_queue_get_sqe(c->q))) {
+	if (!c->timer_armed && reconnecting && (sqe = ublk_queue_get_sqe(c->q))) {
 		long long ms = TICK_MS;
 
 		if (c->state == C_BACKOFF) {
@@ -462,8 +461,7 @@ static void arm(struct nbd_conn *c)
 		c->timer_ts.tv_nsec = (ms % 1000) * 1000000;
 		io_uring_prep_timeout(sqe, &c->timer_ts, 0, 0);
 		sqe->user_data = UD_TIMER;
-		c->nsqe++;
-		c->timer_armed = true;
+			c->timer_armed = true;
 	}
 }
 
@@ -511,7 +509,6 @@ void nbd_conn_handle_io(struct ublk_queue *q, const struct ublk_io *io, void *da
 		return;
 	}
 
-	c->checking = false; /* a request: the device runs */
 	switch (c->state) {
 	case C_READY:
 		req_send(c, r);
@@ -535,7 +532,6 @@ void nbd_conn_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, v
 	long long now;
 
 	(void)q;
-	c->nsqe--;
 	switch (kind) {
 	case UD_POLL:
 		c->poll_armed = false;
@@ -563,20 +559,19 @@ void nbd_conn_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, v
 			close_handle(c);
 			backoff(c, now);
 		}
-		if (!c->sent && !c->held.count)
-			c->checking = true;
 		break;
 	default:
 		break;
 	}
-	if (c->checking && !c->nsqe) {
-		c->checking = false;
-		/* Nothing of ours on the ring: done now means the device stopped. */
-		if (ublk_queue_done(c->q)) {
-			c->stopped = true;
-			return;
-		}
-	}
+	arm(c);
+}
+
+void nbd_conn_stop(struct ublk_queue *q, void *data)
+{
+	struct nbd_conn *c = data;
+
+	(void)q;
+	c->stopping = true;
 	arm(c);
 }
 
