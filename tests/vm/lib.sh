@@ -672,6 +672,17 @@ bench_ratio() {
 	awk -v n="$1" -v o="$2" 'BEGIN { if (o > 0) printf "%.2fx", n / o; else print "-" }'
 }
 
+# bench_median N...: the median of the numbers (of the middle two if even)
+bench_median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR) print (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2 }'
+}
+
+# bench_range N...: "LOWEST-HIGHEST"
+bench_range() {
+	printf '%s\n' "$@" | sort -g | sed -n '1h; $ { H; x; s/\n/-/; p }'
+}
+
 # bench_target LABEL NEW OLD MIN: "target LABEL: 1.23x (>= MINx: met)", or "not met"
 bench_target() {
 	local r met=met
