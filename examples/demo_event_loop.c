@@ -265,7 +265,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	params.size = d.size;
-	params.discard = true;
+	params.discard = true; /* no WRITE_ZEROES: the kernel writes zeroes itself */
 	ret = ublk_ctrl_set_params(ctrl, id, &params);
 	if (!ret)
 		ret = ublk_dev_open(ctrl, id, &d.dev);

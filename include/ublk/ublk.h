@@ -115,7 +115,8 @@ struct ublk_dev_params {
 	bool volatile_cache; /* the backend has a write cache: send FLUSH */
 	bool fua;            /* the backend honours FUA writes */
 
-	bool discard; /* DISCARD and WRITE_ZEROES are supported */
+	bool discard;      /* DISCARD is supported */
+	bool write_zeroes; /* WRITE_ZEROES is supported */
 	uint32_t discard_alignment;
 	uint32_t discard_granularity;
 	uint32_t max_discard_sectors;

@@ -388,12 +388,17 @@ UBLK_EXPORT int ublk_ctrl_set_params(struct ublk_ctrl *ctrl, uint32_t id,
 			(p->rotational ? UBLK_ATTR_ROTATIONAL : 0) |
 			(p->volatile_cache ? UBLK_ATTR_VOLATILE_CACHE : 0) |
 			(p->fua ? UBLK_ATTR_FUA : 0);
-	if (p->discard) {
+	/* One kernel block for both; a limit of 0 there means "not sent". */
+	if (p->discard || p->write_zeroes) {
 		k.types |= UBLK_PARAM_TYPE_DISCARD;
 		k.discard.discard_alignment = p->discard_alignment;
 		k.discard.discard_granularity = p->discard_granularity ? p->discard_granularity : 1U << lbs;
-		k.discard.max_discard_sectors = p->max_discard_sectors ? p->max_discard_sectors : UINT32_MAX >> 9;
-		k.discard.max_write_zeroes_sectors = p->max_write_zeroes_sectors ? p->max_write_zeroes_sectors : UINT32_MAX >> 9;
+		if (p->discard)
+			k.discard.max_discard_sectors = p->max_discard_sectors ? p->max_discard_sectors
+									: UINT32_MAX >> 9;
+		if (p->write_zeroes)
+			k.discard.max_write_zeroes_sectors =
+				p->max_write_zeroes_sectors ? p->max_write_zeroes_sectors : UINT32_MAX >> 9;
 		k.discard.max_discard_segments = p->max_discard_segments ? p->max_discard_segments : 1;
 	}
 	return ublk_ctrl_cmd(ctrl, UBLK_U_CMD_SET_PARAMS, &cmd);
@@ -428,7 +433,8 @@ UBLK_EXPORT int ublk_ctrl_get_params(struct ublk_ctrl *ctrl, uint32_t id,
 		p->fua = k.basic.attrs & UBLK_ATTR_FUA;
 	}
 	if (k.types & UBLK_PARAM_TYPE_DISCARD) {
-		p->discard = true;
+		p->discard = k.discard.max_discard_sectors > 0;
+		p->write_zeroes = k.discard.max_write_zeroes_sectors > 0;
 		p->discard_alignment = k.discard.discard_alignment;
 		p->discard_granularity = k.discard.discard_granularity;
 		p->max_discard_sectors = k.discard.max_discard_sectors;

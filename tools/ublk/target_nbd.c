@@ -219,15 +219,11 @@ static int nbd_init(struct target *t, const struct add_opts *o,
 	p->read_only = ex->read_only;
 	p->volatile_cache = ex->can_flush;
 	p->fua = ex->can_flush && ex->can_fua;
-	/*
-	 * One setting covers DISCARD and WRITE_ZEROES: a DISCARD without trim
-	 * is done as nothing (it is advisory), a WRITE_ZEROES without zero fails.
-	 */
-	p->discard = ex->can_trim || ex->can_zero;
-	if (p->discard) {
-		p->max_discard_sectors = NBD_MAX_RANGE_SECTORS;
-		p->max_write_zeroes_sectors = NBD_MAX_RANGE_SECTORS;
-	}
+	/* Without zero on the server the kernel writes zeroes itself. */
+	p->discard = ex->can_trim;
+	p->write_zeroes = ex->can_zero;
+	p->max_discard_sectors = NBD_MAX_RANGE_SECTORS;
+	p->max_write_zeroes_sectors = NBD_MAX_RANGE_SECTORS;
 	t->priv = ex;
 	return 0;
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Description: nbd target: discard becomes an NBD trim, write-zeroes an NBD zero (no-hole when asked), fsync an NBD flush and a FUA write carries FUA, as nbdkit's log filter records; the data reads back as zeroes through a second client
+# Description: nbd target: discard becomes an NBD trim, write-zeroes an NBD zero (no-hole when asked), fsync an NBD flush and a FUA write carries FUA, as nbdkit's log filter records; the data reads back as zeroes through a second client; a server without zero gets a device without write-zeroes, whose zeroing the kernel does with writes
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -54,4 +54,22 @@ cmp -n $((64 * 1024)) -i $((8 * MIB)):0 "$WORK/via-server" "$WORK/fua" || fail "
 
 ublk_del "$id"
 nbd_server_stop logged
+
+log "a server with trim and without zero"
+nbdkit_start nozero --filter=log --filter=nozero memory 32M logfile="$WORK/nozero.log"
+id=$(ublk_add -t nbd --uri "${NBD_URI[nozero]}") || fail "ublk add -t nbd (no zero) failed"
+dev=/dev/ublkb$id
+q=/sys/block/ublkb$id/queue
+echo "no zero: discard_max_bytes $(cat "$q"/discard_max_bytes), write_zeroes_max_bytes $(cat "$q"/write_zeroes_max_bytes)"
+[ "$(cat "$q"/discard_max_bytes)" -gt 0 ] || fail "$dev lost discard along with write-zeroes"
+[ "$(cat "$q"/write_zeroes_max_bytes)" = 0 ] || fail "$dev offers write-zeroes, which its server lacks"
+sector_put "$dev" 0 "$WORK/pattern" || fail "writing 4 MiB (no zero) failed"
+must blkdiscard -z -o $((2 * MIB)) -l $((1 * MIB)) "$dev"
+! grep -E " Zero id=" "$WORK/nozero.log" || fail "a zero request reached a server that does not offer it"
+nbd_readback nozero "$WORK/via-server"
+cmp -n $((1 * MIB)) -i $((2 * MIB)):0 "$WORK/via-server" /dev/zero ||
+	fail "the range zeroed with writes does not read back as zeroes"
+cmp -n $((2 * MIB)) "$WORK/via-server" "$WORK/pattern" || fail "the first 2 MiB lost their data"
+ublk_del "$id"
+nbd_server_stop nozero
 assert_list_empty

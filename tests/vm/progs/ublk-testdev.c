@@ -849,7 +849,11 @@ int main(int argc, char **argv)
 {
 	struct testdev *td = &td_global;
 	struct ublk_dev_config cfg = { .id = -1 };
-	struct ublk_dev_params params = { .volatile_cache = true, .discard = true };
+	struct ublk_dev_params params = {
+		.volatile_cache = true,
+		.discard = true,
+		.write_zeroes = true,
+	};
 	struct ublk_dev_info info;
 	pthread_t wthreads[MAX_WORKERS];
 	struct ublk_ctrl *ctrl;
