@@ -123,7 +123,6 @@ static int loop_init(struct target *t, const struct add_opts *o,
 		}
 		lbs = (unsigned int)bs;
 		p->discard = !t->read_only && bdev_discard_supported(&st);
-		p->write_zeroes = p->discard;
 		t->zero_range = true; /* the block layer writes zeroes if it must */
 	} else {
 		size = (uint64_t)st.st_size;
@@ -133,8 +132,9 @@ static int loop_init(struct target *t, const struct add_opts *o,
 			     file_fallocate_supported(t->fd, size, FALLOC_FL_PUNCH_HOLE);
 		t->zero_range = p->discard &&
 				file_fallocate_supported(t->fd, size, FALLOC_FL_ZERO_RANGE);
-		p->write_zeroes = p->discard;
 	}
+	/* WRITE_ZEROES is a punched hole or a zeroed range: it works where DISCARD does. */
+	p->write_zeroes = p->discard;
 	if (lbs < 512 || lbs > 4096 || (lbs & (lbs - 1))) {
 		log_err("backing file %s: unsupported block size %u", t->file, lbs);
 		ret = -EINVAL;

@@ -443,7 +443,7 @@ static void arm(struct nbd_conn *c)
 			c->poll_seq++;
 			io_uring_prep_poll_add(sqe, nbd_aio_get_fd(c->h), mask);
 			sqe->user_data = UD_POLL | (c->poll_seq << 8);
-					c->poll_armed = true;
+			c->poll_armed = true;
 			c->poll_removing = false;
 			c->poll_mask = mask;
 			c->poll_gen = c->gen;
@@ -461,7 +461,7 @@ static void arm(struct nbd_conn *c)
 		c->timer_ts.tv_nsec = (ms % 1000) * 1000000;
 		io_uring_prep_timeout(sqe, &c->timer_ts, 0, 0);
 		sqe->user_data = UD_TIMER;
-			c->timer_armed = true;
+		c->timer_armed = true;
 	}
 }
 

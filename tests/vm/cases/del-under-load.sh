@@ -45,7 +45,7 @@ for c in $(seq 1 "$CYCLES"); do
 	d=$(dstate_pids)
 	[ -z "$d" ] || fail "cycle $c: processes in D state: $d"
 	assert_list_empty
-	echo "cycle $c ($(((c <= 5)) && echo loop || echo null), $nq queue(s)): del took $ms ms, fio ended with status $frc"
+	echo "cycle $c ($(((c <= CYCLES / 2)) && echo loop || echo null), $nq queue(s)): del took $ms ms, fio ended with status $frc"
 done
 assert_no_daemon
 echo "$CYCLES deletes under load; longest $longest ms; 0 hangs"
