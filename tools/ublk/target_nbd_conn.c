@@ -388,6 +388,21 @@ static void advance(struct nbd_conn *c)
 }
 
 /*
+ * Whether the socket has something to read, or has hung up, right now.
+ * The ring's poll can report POLLIN with nothing left to read: the sender
+ * queues data before it wakes the socket's waiters, and meanwhile the
+ * replies already there were taken (notify_read() takes them all). libnbd
+ * must not be told then: it would wait for a reply header and send no new
+ * command until data comes, which with nothing in flight is never.
+ */
+static bool socket_readable(const struct nbd_conn *c)
+{
+	struct pollfd pfd = { .fd = nbd_aio_get_fd(c->h), .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLIN | POLLHUP | POLLERR));
+}
+
+/*
  * The socket is readable. libnbd takes one reply per call and then waits
  * to be told again: take the replies already there now, rather than one
  * poll round trip each, while a call finishes one and libnbd waits for
@@ -404,7 +419,7 @@ static void notify_read(struct nbd_conn *c)
 			return;
 		after = nbd_aio_in_flight(c->h);
 	} while (after > 0 && after < before &&
-		 nbd_aio_get_direction(c->h) == LIBNBD_AIO_DIRECTION_READ);
+		 nbd_aio_get_direction(c->h) == LIBNBD_AIO_DIRECTION_READ && socket_readable(c));
 }
 
 static unsigned int wanted_mask(const struct nbd_conn *c)
@@ -539,7 +554,7 @@ void nbd_conn_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, v
 			c->poll_removing = false;
 			break;
 		}
-		if (cqe->res & (POLLIN | POLLHUP | POLLERR))
+		if ((cqe->res & (POLLIN | POLLHUP | POLLERR)) && socket_readable(c))
 			notify_read(c);
 		else if (cqe->res & POLLOUT)
 			nbd_aio_notify_write(c->h);
