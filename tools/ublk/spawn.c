@@ -20,14 +20,6 @@
 
 #define CLEANUP_TIMEOUT_MS 15000
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /*
  * Wait up to @ms for the supervisor @pid to exit; if it does not, kill it
  * and its daemon (its process group: it leads one).
@@ -69,14 +61,14 @@ static void remove_leftover(int32_t id)
  */
 static int wait_for_daemon(int fd, pid_t pid, bool keep_id)
 {
-	long long deadline = now_ms() + START_TIMEOUT_MS;
+	long long deadline = mono_ms() + START_TIMEOUT_MS;
 	char buf[1200];
 	size_t len = 0;
 	int32_t id = -1;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - mono_ms();
 		char *nl;
 		ssize_t n;
 

@@ -15,14 +15,6 @@
 
 #include "target_nbd.h"
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 void nbd_target_error(char *buf, size_t len)
 {
 	const char *msg = nbd_get_error();

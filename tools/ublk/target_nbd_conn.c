@@ -92,14 +92,6 @@ struct nbd_conn {
 	bool progress;      /* a request succeeded on it */
 };
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static void list_push(struct nbd_conn *c, struct req_list *l, struct nbd_req *r)
 {
 	r->next = NO_REQ;

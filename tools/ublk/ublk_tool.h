@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <ublk/ublk.h>
 
@@ -21,6 +22,15 @@
 #define START_TIMEOUT_MS 30000
 /* How long `del` waits for the kernel to release a device. */
 #define DEL_TIMEOUT_MS 10000
+
+/* CLOCK_MONOTONIC in milliseconds: for time limits. */
+static inline long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
 
 /* `ublk add` options. */
 struct add_opts {

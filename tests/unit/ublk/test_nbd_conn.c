@@ -12,7 +12,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <liburing.h>
@@ -62,14 +61,6 @@ int ublk_complete(struct ublk_queue *q, uint16_t tag, int32_t result)
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* Submit what the target queued, noting its polls' user_data. */
 static void submit(void)
 {
@@ -86,10 +77,10 @@ static void submit(void)
  */
 static bool serve_until(bool (*done)(void), unsigned int ms)
 {
-	long long deadline = now_ms() + ms;
+	long long deadline = mono_ms() + ms;
 
 	while (!done()) {
-		long long left = deadline - now_ms();
+		long long left = deadline - mono_ms();
 		struct __kernel_timespec ts;
 		struct io_uring_cqe *cqe;
 
@@ -149,7 +140,7 @@ static void stale_pollin(void)
 {
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe stale = { .res = POLLIN };
-	long long deadline = now_ms() + WAIT_MS;
+	long long deadline = mono_ms() + WAIT_MS;
 	bool cancelled = false, removed = false;
 
 	submit();
@@ -161,7 +152,7 @@ static void stale_pollin(void)
 	io_uring_prep_poll_remove(sqe, poll_udata);
 	sqe->user_data = TEST_UDATA;
 	T_CHECK(io_uring_submit(&ring) == 1);
-	while ((!cancelled || !removed) && now_ms() < deadline) {
+	while ((!cancelled || !removed) && mono_ms() < deadline) {
 		struct __kernel_timespec ts = { .tv_sec = 1 };
 		struct io_uring_cqe *cqe;
 
