@@ -283,7 +283,17 @@ static int ctrl_simple(struct ublk_ctrl *ctrl, unsigned int op, uint32_t id,
 
 UBLK_EXPORT int ublk_ctrl_del(struct ublk_ctrl *ctrl, uint32_t id)
 {
-	return ctrl_simple(ctrl, UBLK_U_CMD_DEL_DEV, id, 0);
+	/*
+	 * The plain delete waits until the last process that has the block
+	 * device open closes it: a reader or a mount could hold it for good.
+	 * The asynchronous one (Linux 6.9) deletes at once; the kernel frees
+	 * the id once that process lets go. Older kernels know only the first.
+	 */
+	int ret = ctrl_simple(ctrl, UBLK_U_CMD_DEL_DEV_ASYNC, id, 0);
+
+	if (ret == -EOPNOTSUPP || ret == -ENOTTY || ret == -EINVAL)
+		ret = ctrl_simple(ctrl, UBLK_U_CMD_DEL_DEV, id, 0);
+	return ret;
 }
 
 UBLK_EXPORT int ublk_ctrl_start(struct ublk_ctrl *ctrl, uint32_t id,
@@ -296,6 +306,13 @@ UBLK_EXPORT int ublk_ctrl_start(struct ublk_ctrl *ctrl, uint32_t id,
 
 UBLK_EXPORT int ublk_ctrl_stop(struct ublk_ctrl *ctrl, uint32_t id)
 {
+	/*
+	 * The kernel first shrinks the disk to 0 bytes, so that new reads see
+	 * end-of-file rather than an error, then waits for what is in flight.
+	 * Readers that retry at end-of-file would keep the device open and
+	 * never learn it went: fail what is in flight, as when a server dies.
+	 */
+	ublk_dev_mark_stopping(ctrl, id);
 	return ctrl_simple(ctrl, UBLK_U_CMD_STOP_DEV, id, 0);
 }
 

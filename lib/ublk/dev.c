@@ -46,6 +46,10 @@ UBLK_EXPORT int ublk_dev_open(struct ublk_ctrl *ctrl, uint32_t id,
 	if (ret < 0)
 		goto err;
 	dev->cdev_fd = ret;
+	pthread_mutex_lock(&ctrl->lock);
+	dev->next = ctrl->devs;
+	ctrl->devs = dev;
+	pthread_mutex_unlock(&ctrl->lock);
 	*devp = dev;
 	return 0;
 err:
@@ -57,8 +61,25 @@ UBLK_EXPORT void ublk_dev_close(struct ublk_dev *dev)
 {
 	if (!dev)
 		return;
+	pthread_mutex_lock(&dev->ctrl->lock);
+	for (struct ublk_dev **p = &dev->ctrl->devs; *p; p = &(*p)->next) {
+		if (*p == dev) {
+			*p = dev->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&dev->ctrl->lock);
 	close(dev->cdev_fd);
 	free(dev);
+}
+
+void ublk_dev_mark_stopping(struct ublk_ctrl *ctrl, uint32_t id)
+{
+	pthread_mutex_lock(&ctrl->lock);
+	for (struct ublk_dev *dev = ctrl->devs; dev; dev = dev->next)
+		if (dev->info.id == id)
+			atomic_store_explicit(&dev->stopping, true, memory_order_relaxed);
+	pthread_mutex_unlock(&ctrl->lock);
 }
 
 UBLK_EXPORT const struct ublk_dev_info *ublk_dev_get_info(const struct ublk_dev *dev)

@@ -22,13 +22,20 @@ struct ublk_ctrl {
 	struct io_uring ring; /* SQE128; valid while ring_ok */
 	bool ring_ok;
 	unsigned int timeout_ms;
+	struct ublk_dev *devs; /* opened through this handle; under lock */
 };
 
 struct ublk_dev {
 	struct ublk_ctrl *ctrl;
+	struct ublk_dev *next; /* on ctrl->devs */
 	struct ublk_dev_info info;
 	int cdev_fd; /* /dev/ublkcN */
+	/* ublk_ctrl_stop() was called for it: its queues fail every request. */
+	_Atomic bool stopping;
 };
+
+/* Mark the devices with id @id opened through @ctrl as stopping (dev.c). */
+void ublk_dev_mark_stopping(struct ublk_ctrl *ctrl, uint32_t id);
 
 /* user_data of the library's own SQEs on a queue ring: bit 63 set. */
 #define UBLK_UDATA_EVENT (UBLK_UDATA_CMD | (1ULL << 62)) /* eventfd read */

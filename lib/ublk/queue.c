@@ -11,6 +11,10 @@
  * A new request's descriptor is copied out of the shared mapping once and
  * checked (desc.c); the backend only ever sees that copy, and a request
  * that fails the check is completed here with the error, unseen.
+ *
+ * Once ublk_ctrl_stop() is called for the device in this process, new
+ * requests are failed unseen and every completion becomes -EIO: what is
+ * in flight when a device goes fails, as it does when its server dies.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +42,12 @@ static uint8_t tag_state(const struct ublk_queue *q, uint16_t tag)
 static void set_tag_state(struct ublk_queue *q, uint16_t tag, uint8_t state)
 {
 	atomic_store_explicit(&q->slots[tag].state, state, memory_order_release);
+}
+
+/* ublk_ctrl_stop() was called in this process: requests fail from now on. */
+static bool dev_stopping(const struct ublk_queue *q)
+{
+	return atomic_load_explicit(&q->dev->stopping, memory_order_relaxed);
 }
 
 static void *lib_buf(const struct ublk_queue *q, uint16_t tag)
@@ -154,6 +164,8 @@ static void issue_claimed(struct ublk_queue *q, uint16_t tag)
 		slot->fail_pending = ret == 0;
 		break;
 	default:
+		if (slot->result >= 0 && dev_stopping(q))
+			slot->result = -EIO;
 		ret = queue_io_cmd(q, UBLK_U_IO_COMMIT_AND_FETCH_REQ, tag, slot->result,
 				   cmd_buf(q, tag));
 		/* Hand the buffer back once the kernel has taken the commit. */
@@ -573,7 +585,7 @@ static void deliver(struct ublk_queue *q, uint16_t tag, uint8_t state, bool firs
 	struct ublk_io io;
 
 	if (first) {
-		int ret = accept_desc(q, tag, state);
+		int ret = dev_stopping(q) ? -EIO : accept_desc(q, tag, state);
 
 		if (ret < 0) {
 			refuse(q, tag, state, ret);

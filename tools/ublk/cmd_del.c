@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * `ublk del -n ID | --all`: stop the device, which ends its daemon's
- * queues, and delete it, waiting a bounded time. A daemon that does not let
- * go of the device in time is killed.
+ * `ublk del -n ID | --all`: delete a device, in bounded time.
+ *
+ * A device served by a daemon of ours is stopped by that daemon: `del`
+ * sends it SIGTERM, and the daemon stops the device through the library,
+ * which fails the requests in flight, then deletes it and exits. Stopped
+ * from here instead, the daemon would serve those requests and readers
+ * would see the device end in end-of-file rather than an error. A daemon
+ * that does not exit in time is killed. Whatever is left, and a device of
+ * any other server, is then stopped and deleted from here.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,10 +36,30 @@ static bool wait_pid_gone(pid_t pid, int ms)
 	return ret > 0;
 }
 
+/* Is @pid the daemon that `ublk add` or `ublk recover` left for device @id? */
+static bool our_daemon(uint32_t id, pid_t pid)
+{
+	struct dev_state st;
+
+	return pid > 0 && !state_read(id, &st) && st.pid == pid && kill(pid, 0) == 0;
+}
+
+/* Have our daemon stop and delete device @id; kill it if it does not. */
+static void end_daemon(uint32_t id, pid_t pid)
+{
+	if (kill(pid, SIGTERM) == 0 && wait_pid_gone(pid, DEL_TIMEOUT_MS))
+		return;
+	log_info("device %u: daemon %d did not exit, killing it", id, pid);
+	kill(pid, SIGKILL);
+	if (!wait_pid_gone(pid, DEL_TIMEOUT_MS))
+		log_info("device %u: daemon %d still running", id, pid);
+}
+
 static int del_one(struct ublk_ctrl *ctrl, uint32_t id)
 {
 	struct ublk_dev_info info;
 	struct dev_state st;
+	pid_t pid;
 	int ret;
 
 	ret = ublk_ctrl_get_info(ctrl, id, &info);
@@ -45,26 +71,26 @@ static int del_one(struct ublk_ctrl *ctrl, uint32_t id)
 		log_err("device %u: %s", id, strerror(-ret));
 		return ret;
 	}
+	pid = info.daemon_pid;
+	if (our_daemon(id, pid)) {
+		end_daemon(id, pid);
+		/* Done, unless the device is still there with that daemon's pid. */
+		ret = ublk_ctrl_get_info(ctrl, id, &info);
+		if (ret == -ENOENT || ret == -ENODEV || (!ret && info.daemon_pid != pid))
+			goto out;
+	}
 
 	ret = ublk_ctrl_stop(ctrl, id);
 	if (ret < 0 && ret != -ENODEV && ret != -ENOENT)
 		log_info("device %u: stop: %s", id, strerror(-ret));
-
 	ret = ublk_ctrl_del(ctrl, id);
-	if (ret == -ETIMEDOUT && info.daemon_pid > 0) {
-		/* The daemon holds the device and does not let go: end it. */
-		log_info("device %u: daemon %d did not exit, killing it", id, info.daemon_pid);
-		kill(info.daemon_pid, SIGKILL);
-		ret = ublk_ctrl_del(ctrl, id);
-	}
 	if (ret < 0 && ret != -ENOENT && ret != -ENODEV) {
 		log_err("device %u: delete: %s", id, strerror(-ret));
 		return ret;
 	}
-	if (info.daemon_pid > 0 && !wait_pid_gone(info.daemon_pid, DEL_TIMEOUT_MS))
-		log_info("device %u: daemon %d still running", id, info.daemon_pid);
-	/* A daemon killed earlier could not remove its state. */
-	if (!state_read(id, &st) && st.pid == info.daemon_pid)
+out:
+	/* A daemon that was killed could not remove its state. */
+	if (pid > 0 && !state_read(id, &st) && st.pid == pid)
 		state_remove(id);
 	return 0;
 }
