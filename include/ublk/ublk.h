@@ -139,7 +139,10 @@ struct ublk_ctrl;
  */
 int ublk_ctrl_open(struct ublk_ctrl **ctrlp);
 
-/* Close a control handle. Devices stay as they are. */
+/*
+ * Close a control handle. Devices stay as they are. Close the data plane
+ * of every device opened through it (ublk_dev_close()) first.
+ */
 void ublk_ctrl_close(struct ublk_ctrl *ctrl);
 
 /*
@@ -166,9 +169,13 @@ int ublk_ctrl_add(struct ublk_ctrl *ctrl, const struct ublk_dev_config *cfg,
 		  struct ublk_dev_info *info);
 
 /*
- * Delete device @id. Waits (bounded by the control timeout) until the
- * kernel has released it, which needs every /dev/ublkcN reference closed.
- * -ENODEV: no such device.
+ * Delete device @id: the kernel stops it if it is live and removes
+ * /dev/ublkcN and /dev/ublkbN. Its id is free again once nothing refers
+ * to it: no /dev/ublkcN open (ublk_dev_open(), queue rings) and no process
+ * with /dev/ublkbN open (a reader, a mount). On Linux 6.9 and newer this
+ * returns without waiting for that; before, it waits, bounded by the
+ * control timeout (-ETIMEDOUT: removed all the same). -ENODEV: no such
+ * device.
  */
 int ublk_ctrl_del(struct ublk_ctrl *ctrl, uint32_t id);
 
@@ -183,6 +190,13 @@ int ublk_ctrl_start(struct ublk_ctrl *ctrl, uint32_t id, pid_t daemon_pid);
 /*
  * Stop device @id: the block device goes away and every queue's serving
  * loop ends once its requests are done.
+ *
+ * If the device is open through @ctrl in this process, its queues first
+ * fail every request with -EIO: new ones unseen by the backend, and every
+ * completion whatever its result. The call waits until no request has
+ * arrived for 200 ms (at most 1 s), so that the device's users see an
+ * error; without that, the kernel's stop serves what is in flight and
+ * empties the device, and a reader sees only end-of-file.
  */
 int ublk_ctrl_stop(struct ublk_ctrl *ctrl, uint32_t id);
 

@@ -47,14 +47,6 @@ static void ms_to_ts(unsigned int ms, struct __kernel_timespec *ts)
 	ts->tv_nsec = (long long)(ms % 1000) * 1000000;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /*
  * Wait at most @ms for the CQE of user_data @udata; other CQEs (a cancel's)
  * are dropped.
@@ -62,13 +54,13 @@ static long long now_ms(void)
 static int ctrl_wait(struct ublk_ctrl *ctrl, uint64_t udata, unsigned int ms,
 		     int *res)
 {
-	long long deadline = now_ms() + ms;
+	long long deadline = ublk_now_ms() + ms;
 	struct __kernel_timespec ts;
 	struct io_uring_cqe *cqe;
 	int ret;
 
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - ublk_now_ms();
 
 		if (left <= 0)
 			return -ETIMEDOUT;
@@ -304,15 +296,44 @@ UBLK_EXPORT int ublk_ctrl_start(struct ublk_ctrl *ctrl, uint32_t id,
 	return ctrl_simple(ctrl, UBLK_U_CMD_START_DEV, id, (uint64_t)daemon_pid);
 }
 
+/*
+ * A device being stopped fails its requests until none has arrived for
+ * STOP_QUIET_MS, and at most for STOP_FAIL_MAX_MS; then the kernel stops it.
+ */
+#define STOP_QUIET_MS 200
+#define STOP_FAIL_MAX_MS 1000
+
+/*
+ * The kernel's stop first makes the disk 0 bytes long, so that a read
+ * issued after it sees end-of-file, not an error, then waits for what is
+ * in flight. A reader would take the end of the device for the end of its
+ * data, or go on reading (fio), keeping the device open. So a device
+ * served here first fails every request, those in flight and those that
+ * come while its users are still at work, until they have stopped.
+ */
+static void fail_before_stop(struct ublk_ctrl *ctrl, uint32_t id)
+{
+	const long long deadline = ublk_now_ms() + STOP_FAIL_MAX_MS;
+
+	if (!ublk_dev_mark_stopping(ctrl, id))
+		return; /* not served through this handle */
+	for (;;) {
+		long long now = ublk_now_ms();
+		long long quiet_at = ublk_dev_last_request_ms(ctrl, id) + STOP_QUIET_MS;
+		long long until = quiet_at < deadline ? quiet_at : deadline;
+		struct timespec ts;
+
+		if (now >= until)
+			return;
+		ts.tv_sec = (until - now) / 1000;
+		ts.tv_nsec = (long)((until - now) % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+}
+
 UBLK_EXPORT int ublk_ctrl_stop(struct ublk_ctrl *ctrl, uint32_t id)
 {
-	/*
-	 * The kernel first shrinks the disk to 0 bytes, so that new reads see
-	 * end-of-file rather than an error, then waits for what is in flight.
-	 * Readers that retry at end-of-file would keep the device open and
-	 * never learn it went: fail what is in flight, as when a server dies.
-	 */
-	ublk_dev_mark_stopping(ctrl, id);
+	fail_before_stop(ctrl, id);
 	return ctrl_simple(ctrl, UBLK_U_CMD_STOP_DEV, id, 0);
 }
 
@@ -326,7 +347,7 @@ UBLK_EXPORT int ublk_ctrl_start_recovery(struct ublk_ctrl *ctrl, uint32_t id)
 	int ret;
 
 	pthread_mutex_lock(&ctrl->lock);
-	deadline = now_ms() + ctrl->timeout_ms;
+	deadline = ublk_now_ms() + ctrl->timeout_ms;
 	pthread_mutex_unlock(&ctrl->lock);
 	/*
 	 * The kernel refuses with -EBUSY until the dead daemon's char device
@@ -335,7 +356,7 @@ UBLK_EXPORT int ublk_ctrl_start_recovery(struct ublk_ctrl *ctrl, uint32_t id)
 	 */
 	for (;;) {
 		ret = ctrl_simple(ctrl, UBLK_U_CMD_START_USER_RECOVERY, id, 0);
-		if (ret != -EBUSY || now_ms() >= deadline)
+		if (ret != -EBUSY || ublk_now_ms() >= deadline)
 			return ret;
 		nanosleep(&step, NULL);
 	}

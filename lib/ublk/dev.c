@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +43,13 @@ UBLK_EXPORT int ublk_dev_open(struct ublk_ctrl *ctrl, uint32_t id,
 	ret = ublk_ctrl_get_info(ctrl, id, &dev->info);
 	if (ret < 0)
 		goto err;
+	dev->activity = aligned_alloc(sizeof(*dev->activity),
+				      dev->info.nr_queues * sizeof(*dev->activity));
+	if (!dev->activity) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	memset(dev->activity, 0, dev->info.nr_queues * sizeof(*dev->activity));
 	ret = open_cdev(id);
 	if (ret < 0)
 		goto err;
@@ -53,6 +61,7 @@ UBLK_EXPORT int ublk_dev_open(struct ublk_ctrl *ctrl, uint32_t id,
 	*devp = dev;
 	return 0;
 err:
+	free(dev->activity);
 	free(dev);
 	return ret;
 }
@@ -70,19 +79,46 @@ UBLK_EXPORT void ublk_dev_close(struct ublk_dev *dev)
 	}
 	pthread_mutex_unlock(&dev->ctrl->lock);
 	close(dev->cdev_fd);
+	free(dev->activity);
 	free(dev);
-}
-
-void ublk_dev_mark_stopping(struct ublk_ctrl *ctrl, uint32_t id)
-{
-	pthread_mutex_lock(&ctrl->lock);
-	for (struct ublk_dev *dev = ctrl->devs; dev; dev = dev->next)
-		if (dev->info.id == id)
-			atomic_store_explicit(&dev->stopping, true, memory_order_relaxed);
-	pthread_mutex_unlock(&ctrl->lock);
 }
 
 UBLK_EXPORT const struct ublk_dev_info *ublk_dev_get_info(const struct ublk_dev *dev)
 {
 	return &dev->info;
+}
+
+bool ublk_dev_mark_stopping(struct ublk_ctrl *ctrl, uint32_t id)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&ctrl->lock);
+	for (struct ublk_dev *dev = ctrl->devs; dev; dev = dev->next) {
+		if (dev->info.id == id) {
+			atomic_store_explicit(&dev->stopping, true, memory_order_relaxed);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&ctrl->lock);
+	return found;
+}
+
+long long ublk_dev_last_request_ms(struct ublk_ctrl *ctrl, uint32_t id)
+{
+	long long last = 0;
+
+	pthread_mutex_lock(&ctrl->lock);
+	for (struct ublk_dev *dev = ctrl->devs; dev; dev = dev->next) {
+		if (dev->info.id != id)
+			continue;
+		for (uint16_t i = 0; i < dev->info.nr_queues; i++) {
+			long long t = atomic_load_explicit(&dev->activity[i].last_request_ms,
+							   memory_order_relaxed);
+
+			if (t > last)
+				last = t;
+		}
+	}
+	pthread_mutex_unlock(&ctrl->lock);
+	return last;
 }

@@ -7,6 +7,7 @@
 #include <liburing.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "ublk/ublk.h"
 #include "ublk_abi.h"
@@ -25,6 +26,11 @@ struct ublk_ctrl {
 	struct ublk_dev *devs; /* opened through this handle; under lock */
 };
 
+/* What a queue tells ublk_ctrl_stop(), on a cache line of its own. */
+struct ublk_queue_activity {
+	_Atomic long long last_request_ms; /* ublk_now_ms() of the latest arrival */
+} __attribute__((aligned(64)));
+
 struct ublk_dev {
 	struct ublk_ctrl *ctrl;
 	struct ublk_dev *next; /* on ctrl->devs */
@@ -32,10 +38,24 @@ struct ublk_dev {
 	int cdev_fd; /* /dev/ublkcN */
 	/* ublk_ctrl_stop() was called for it: its queues fail every request. */
 	_Atomic bool stopping;
+	struct ublk_queue_activity *activity; /* one per queue */
 };
 
-/* Mark the devices with id @id opened through @ctrl as stopping (dev.c). */
-void ublk_dev_mark_stopping(struct ublk_ctrl *ctrl, uint32_t id);
+static inline long long ublk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The devices with id @id opened through @ctrl (dev.c): mark them stopping
+ * (false if there is none), and the latest arrival of a request on any of
+ * their queues (0: none yet).
+ */
+bool ublk_dev_mark_stopping(struct ublk_ctrl *ctrl, uint32_t id);
+long long ublk_dev_last_request_ms(struct ublk_ctrl *ctrl, uint32_t id);
 
 /* user_data of the library's own SQEs on a queue ring: bit 63 set. */
 #define UBLK_UDATA_EVENT (UBLK_UDATA_CMD | (1ULL << 62)) /* eventfd read */
@@ -155,6 +175,7 @@ struct ublk_queue {
 	unsigned int backend_held; /* tags IN_BACKEND, AWAIT_BUFFER or CLAIMED */
 	unsigned int target_inflight;
 	bool stopping;
+	bool arrived_now; /* a request arrived in this reap() */
 	int error; /* first ring failure, reported by serve */
 };
 

@@ -15,6 +15,8 @@
  * Once ublk_ctrl_stop() is called for the device in this process, new
  * requests are failed unseen and every completion becomes -EIO: what is
  * in flight when a device goes fails, as it does when its server dies.
+ * Each queue notes when its latest request arrived, for ublk_ctrl_stop()
+ * to wait until they stop coming.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -637,6 +639,7 @@ static void handle_cmd_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 		/* After NEED_GET_DATA the WRITE's data is in the backend's buffer. */
 		bool first = slot->last_cmd != UBLK_IO_NEED_GET_DATA;
 
+		q->arrived_now |= first;
 		if (first)
 			slot->buf = NULL;
 		if (q->buf_mode == UBLK_BUF_LIBRARY) {
@@ -648,6 +651,7 @@ static void handle_cmd_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 		}
 		deliver(q, tag, UBLK_TAG_IN_BACKEND, first);
 	} else if (cqe->res == UBLK_IO_RES_NEED_GET_DATA) {
+		q->arrived_now = true;
 		slot->buf = NULL;
 		deliver(q, tag, UBLK_TAG_AWAIT_BUFFER, true);
 	} else {
@@ -697,6 +701,12 @@ static unsigned int reap(struct ublk_queue *q)
 		seen++;
 	}
 	io_uring_cq_advance(&q->ring, seen);
+	/* Once per batch: ublk_ctrl_stop() waits for the arrivals to end. */
+	if (q->arrived_now) {
+		q->arrived_now = false;
+		atomic_store_explicit(&q->dev->activity[q->q_id].last_request_ms, ublk_now_ms(),
+				      memory_order_relaxed);
+	}
 	return seen + drain_remote(q);
 }
 

@@ -479,6 +479,18 @@ dstate_pids() {
 	done
 }
 
+# assert_no_dstate WHAT: no process is left in D state (a kernel worker
+# may pass through it while a device goes: waits up to 10 s for that)
+assert_no_dstate() {
+	local i d
+	for ((i = 0; i < 200; i++)); do # bounded: 10 s
+		d=$(dstate_pids)
+		[ -z "$d" ] && return 0
+		sleep 0.05 # poll step of the bounded wait above
+	done
+	fail "$1: processes in D state for 10 s: $d"
+}
+
 # disk_ios DEV: "READS WRITES" completed on DEV (from /sys/block/*/stat)
 disk_ios() {
 	local f stat
@@ -501,6 +513,35 @@ wait_for_io() {
 		sleep 0.05 # poll step of the bounded wait above
 	done
 	fail "$dev did not reach $reads reads or $writes writes within 60 s"
+}
+
+# io_load DEV RW DIRECT: fio --rw=RW (randread, randwrite, randrw, ...) on
+# DEV in the background: 4k requests at iodepth 32 in 2 jobs, O_DIRECT if
+# DIRECT is 1, for up to 60 s. Returns once 150 of its reads or writes have
+# reached DEV. Sets LOAD_PID and LOAD_LOG; end it with load_failed.
+io_load() {
+	local dev=$1 rw=$2 direct=$3 r0 w0
+	read -r r0 w0 < <(disk_ios "$dev")
+	LOAD_LOG=$WORK/load.log
+	timeout 120 fio --name=load --filename="$dev" --ioengine=io_uring --direct="$direct" \
+		--rw="$rw" --bs=4k --size=64M --time_based --runtime=60 --iodepth=32 \
+		--numjobs=2 >"$LOAD_LOG" 2>&1 &
+	LOAD_PID=$!
+	wait_for_io "$dev" $((r0 + 150)) $((w0 + 150)) "$LOAD_PID"
+}
+
+# load_failed WHAT: the fio of io_load, whose device went away, must end
+# within 10 s and on an IO error (not run out its 60 s); sets LOAD_RC
+load_failed() {
+	local what=$1
+	wait_pid_gone "$LOAD_PID" 10 || fail "$what: fio still runs 10 s after its device went"
+	wait "$LOAD_PID"
+	LOAD_RC=$?
+	[ "$LOAD_RC" -ne 124 ] || fail "$what: fio hung"
+	[ "$LOAD_RC" -ne 0 ] ||
+		fail "$what: fio ended without an error although its device went: $(tail -n 3 "$LOAD_LOG")"
+	grep -q 'func=io_u error' "$LOAD_LOG" ||
+		fail "$what: fio ended with status $LOAD_RC, not on an IO error: $(tail -n 3 "$LOAD_LOG")"
 }
 
 # buffer_modes: the ublk-testdev buffer modes the running driver can serve
