@@ -173,9 +173,9 @@ int ublk_ctrl_add(struct ublk_ctrl *ctrl, const struct ublk_dev_config *cfg,
  * /dev/ublkcN and /dev/ublkbN. Its id is free again once nothing refers
  * to it: no /dev/ublkcN open (ublk_dev_open(), queue rings) and no process
  * with /dev/ublkbN open (a reader, a mount). On Linux 6.9 and newer this
- * returns without waiting for that; before, it waits, bounded by the
- * control timeout (-ETIMEDOUT: removed all the same). -ENODEV: no such
- * device.
+ * waits for that at most 1 s, then returns 0 all the same; before, it
+ * waits, bounded by the control timeout (-ETIMEDOUT: removed all the
+ * same). -ENODEV: no such device.
  */
 int ublk_ctrl_del(struct ublk_ctrl *ctrl, uint32_t id);
 

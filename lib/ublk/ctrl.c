@@ -273,6 +273,26 @@ static int ctrl_simple(struct ublk_ctrl *ctrl, unsigned int op, uint32_t id,
 	return ublk_ctrl_cmd(ctrl, op, &cmd);
 }
 
+/* How long ublk_ctrl_del() waits for the kernel to free the id, and how often it looks. */
+#define DEL_RELEASE_MS 1000
+#define DEL_RELEASE_POLL_MS 10
+
+/*
+ * After the asynchronous delete the kernel frees the id once the last
+ * reference goes, which takes a moment even with none left (the block
+ * device is freed after an RCU grace period): wait a little, so that the
+ * id can be used again at once in the usual case.
+ */
+static void wait_id_released(struct ublk_ctrl *ctrl, uint32_t id)
+{
+	const struct timespec step = { 0, DEL_RELEASE_POLL_MS * 1000000L };
+	const long long deadline = ublk_now_ms() + DEL_RELEASE_MS;
+	struct ublk_dev_info info;
+
+	while (ublk_ctrl_get_info(ctrl, id, &info) == 0 && ublk_now_ms() < deadline)
+		nanosleep(&step, NULL);
+}
+
 UBLK_EXPORT int ublk_ctrl_del(struct ublk_ctrl *ctrl, uint32_t id)
 {
 	/*
@@ -284,7 +304,9 @@ UBLK_EXPORT int ublk_ctrl_del(struct ublk_ctrl *ctrl, uint32_t id)
 	int ret = ctrl_simple(ctrl, UBLK_U_CMD_DEL_DEV_ASYNC, id, 0);
 
 	if (ret == -EOPNOTSUPP || ret == -ENOTTY || ret == -EINVAL)
-		ret = ctrl_simple(ctrl, UBLK_U_CMD_DEL_DEV, id, 0);
+		return ctrl_simple(ctrl, UBLK_U_CMD_DEL_DEV, id, 0);
+	if (ret == 0)
+		wait_id_released(ctrl, id);
 	return ret;
 }
 

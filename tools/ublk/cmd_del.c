@@ -3,12 +3,14 @@
  * `ublk del -n ID | --all`: delete a device, in bounded time.
  *
  * A device served by a daemon of ours is stopped by that daemon: `del`
- * sends it SIGTERM, and the daemon stops the device through the library,
- * which fails the requests in flight, then deletes it and exits. Stopped
- * from here instead, the daemon would serve those requests and readers
- * would see the device end in end-of-file rather than an error. A daemon
- * that does not exit in time is killed. Whatever is left, and a device of
- * any other server, is then stopped and deleted from here.
+ * sends it SIGUSR1, and the daemon stops the device through the library,
+ * which fails the requests in flight and those that keep coming, then
+ * exits. Stopped from here instead, the daemon would serve those requests
+ * and readers would see the device end in end-of-file rather than in an
+ * error. A daemon that does not exit in time is killed. The device, which
+ * keeps its id until it is deleted, is then deleted from here (stopped
+ * first, if it still needs it: a device of another server, or one whose
+ * daemon failed).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -44,10 +46,10 @@ static bool our_daemon(uint32_t id, pid_t pid)
 	return pid > 0 && !state_read(id, &st) && st.pid == pid && kill(pid, 0) == 0;
 }
 
-/* Have our daemon stop and delete device @id; kill it if it does not. */
+/* Have our daemon stop device @id and exit; kill it if it does not. */
 static void end_daemon(uint32_t id, pid_t pid)
 {
-	if (kill(pid, SIGTERM) == 0 && wait_pid_gone(pid, DEL_TIMEOUT_MS))
+	if (kill(pid, SIGUSR1) == 0 && wait_pid_gone(pid, DEL_TIMEOUT_MS))
 		return;
 	log_info("device %u: daemon %d did not exit, killing it", id, pid);
 	kill(pid, SIGKILL);
@@ -72,13 +74,8 @@ static int del_one(struct ublk_ctrl *ctrl, uint32_t id)
 		return ret;
 	}
 	pid = info.daemon_pid;
-	if (our_daemon(id, pid)) {
+	if (our_daemon(id, pid))
 		end_daemon(id, pid);
-		/* Done, unless the device is still there with that daemon's pid. */
-		ret = ublk_ctrl_get_info(ctrl, id, &info);
-		if (ret == -ENOENT || ret == -ENODEV || (!ret && info.daemon_pid != pid))
-			goto out;
-	}
 
 	ret = ublk_ctrl_stop(ctrl, id);
 	if (ret < 0 && ret != -ENODEV && ret != -ENOENT)
@@ -88,7 +85,6 @@ static int del_one(struct ublk_ctrl *ctrl, uint32_t id)
 		log_err("device %u: delete: %s", id, strerror(-ret));
 		return ret;
 	}
-out:
 	/* A daemon that was killed could not remove its state. */
 	if (pid > 0 && !state_read(id, &st) && st.pid == pid)
 		state_remove(id);

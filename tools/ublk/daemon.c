@@ -2,8 +2,9 @@
 /*
  * The serving daemon: adds the device (or takes over one whose daemon
  * died), runs one thread per queue pinned as the kernel maps the queue,
- * starts the device, and serves it until it is stopped (by `ublk del`, or
- * by SIGTERM/SIGINT, which also delete it).
+ * starts the device, and serves it until it is stopped: by SIGTERM, SIGINT
+ * or SIGHUP, which also delete it; by SIGUSR1 (from `ublk del`), which
+ * leaves deleting it to the sender; or from outside.
  */
 #include <errno.h>
 #include <poll.h>
@@ -155,34 +156,39 @@ static int stop_queue_threads(struct daemon *d, bool stop_dev)
 	return ret;
 }
 
-/* Wait for a signal or the end of a queue; stop the device on either. */
-static bool serve_until_stopped(struct daemon *d, int sig_fd)
+/* Why serving ended. */
+enum stop_reason {
+	STOPPED_OUTSIDE, /* the device was stopped, or a queue failed */
+	STOP_AND_DELETE, /* SIGTERM, SIGINT, SIGHUP: this daemon deletes its device */
+	STOP_ONLY,       /* SIGUSR1 (from `ublk del`): whoever sent it deletes it */
+};
+
+/* Wait for a signal or the end of a queue. */
+static enum stop_reason serve_until_stopped(struct daemon *d, int sig_fd)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = sig_fd, .events = POLLIN },
 		{ .fd = d->exit_fd, .events = POLLIN },
 	};
-	bool by_signal = false;
 
 	for (;;) {
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("device %u: poll: %s", d->id, strerror(errno));
-			break;
+			return STOPPED_OUTSIDE;
 		}
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
-				log_info("device %u: %s, stopping", d->id, strsignal((int)si.ssi_signo));
-			by_signal = true;
-			break;
+			if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			log_info("device %u: %s, stopping", d->id, strsignal((int)si.ssi_signo));
+			return si.ssi_signo == SIGUSR1 ? STOP_ONLY : STOP_AND_DELETE;
 		}
 		if (pfd[1].revents & POLLIN)
-			break; /* stopped from outside, or a queue failed */
+			return STOPPED_OUTSIDE;
 	}
-	return by_signal;
 }
 
 static int block_signals(void)
@@ -193,6 +199,7 @@ static int block_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	/* Queue threads inherit the mask: only the signalfd sees these. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	return signalfd(-1, &set, SFD_CLOEXEC);
@@ -359,15 +366,23 @@ int daemon_run(struct target *t, const struct add_opts *o,
 		log_info("device %u: cannot record state in %s", d.id, state_dir());
 	report_ready(&d, rep);
 
-	if (serve_until_stopped(&d, sig_fd)) {
-		/* Stopped by a signal: this daemon deletes its device. */
+	/*
+	 * The stop happens here, in the process that serves the queues, so
+	 * that the library fails the requests in flight.
+	 */
+	switch (serve_until_stopped(&d, sig_fd)) {
+	case STOP_AND_DELETE:
 		ret = stop_queue_threads(&d, true);
+		d.added = true; /* delete it, recovered or not */
 		goto out_del;
+	case STOP_ONLY:
+	case STOPPED_OUTSIDE:
+		/* Whoever stopped it deletes it; a failed queue: nobody else will. */
+		ret = stop_queue_threads(&d, true);
+		if (ret < 0)
+			goto out_del;
+		break;
 	}
-	/* Stopped from outside: whoever stopped it deletes it. */
-	ret = stop_queue_threads(&d, true);
-	if (ret < 0)
-		goto out_del; /* a queue failed: nobody else will */
 	state_remove(d.id);
 	ublk_dev_close(d.dev);
 	goto out;
