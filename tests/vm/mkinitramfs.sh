@@ -214,6 +214,9 @@ cp -a "$KDIR/lib/modules/." "$top/usr/lib/modules/"
 install -m 755 "$HERE/guest/init" "$top/init"
 install -m 755 "$HERE/guest/run.sh" "$top/vm/guest/run.sh"
 install -m 644 "$HERE/lib.sh" "$top/vm/lib.sh"
+mkdir -p "$top/vm/lib"
+install -m 644 "$HERE"/lib/*.sh "$top/vm/lib/"
+install -m 644 "$HERE/../tap.sh" "$top/vm/tap.sh"
 for f in "$HERE"/cases/*.sh; do
 	[ -e "$f" ] && install -m 755 "$f" "$top/vm/cases/"
 done

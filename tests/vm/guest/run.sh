@@ -2,13 +2,9 @@
 # SPDX-License-Identifier: MIT
 #
 # run.sh SUITE: runs each case of SUITE inside the test VM and reports on the
-# result channel (UBLKVM_CHANNEL, default /dev/ttyS1), one line each:
-#   @@UBLKVM READY <uname -r> <suite>
-#   @@UBLKVM PLAN <case>                      once per selected case
-#   @@UBLKVM BEGIN <case> <timeout>
-#   | <line>                                  the case's stdout and stderr
-#   @@UBLKVM END <case> PASS|FAIL|SKIP <seconds> [reason]
-#   @@UBLKVM DONE <passed> <failed> <skipped>
+# result channel (UBLKVM_CHANNEL, default /dev/ttyS1) in TAP (see
+# tests/tap.sh): the plan, then for each case a "# begin NAME" comment
+# and, once it ended, its test point with its duration and output.
 #
 # SUITE tests runs /vm/cases/*.sh, bench /vm/bench/*.sh, demo /vm/demo/*.sh,
 # in name order, filtered by UBLKVM_FILTER (comma-separated globs on the case name).
@@ -43,10 +39,8 @@ if [ -c "$chan" ]; then
 	stty -F "$chan" raw -echo 2>/dev/null
 fi
 exec 3>"$chan" || exit 1
-
-emit() {
-	printf '@@UBLKVM %s\n' "$*" >&3
-}
+# shellcheck source=../../tap.sh
+. /vm/tap.sh
 
 sanitize=${UBLKVM_SANITIZE:-}
 san_root=/run/ublkvm/sanitizer
@@ -275,7 +269,8 @@ if [ -n "$sanitize" ] && ! sanitizer_setup; then
 	san_broken="the guest could not be set up for sanitizers: $san_broken"
 	echo "run.sh: $san_broken" >/dev/console
 fi
-emit "READY $(uname -r) $suite"
+echo "TAP version 13" >&3
+echo "# $(uname -r), suite $suite" >&3
 
 cases=()
 for f in "$dir"/*.sh; do
@@ -284,28 +279,34 @@ for f in "$dir"/*.sh; do
 	name=${name%.sh}
 	selected "$name" || continue
 	cases+=("$f")
-	emit "PLAN $name"
 done
+echo "1..${#cases[@]}" >&3
 
-npass=0 nfail=0 nskip=0
+# now_ms: milliseconds (busybox date has no %N)
+now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+n=0 nfail=0
 for f in "${cases[@]}"; do
 	name=${f##*/}
 	name=${name%.sh}
+	n=$((n + 1))
+	log=/run/ublkvm/$name.log
+	: >"$log"
+	echo "# begin $name" >&3
 	if [ -n "$san_broken" ]; then
-		emit "BEGIN $name 0"
-		emit "END $name FAIL 0 $san_broken"
+		tap_emit_result 3 "$n" "$name" FAIL "$san_broken" 0 "$log"
 		nfail=$((nfail + 1))
 		continue
 	fi
 	if [ -n "$sanitize" ] && why=$(sanitizers_no "$f"); then
-		emit "BEGIN $name 0"
-		emit "END $name SKIP 0 not run with sanitizers: $why"
-		nskip=$((nskip + 1))
+		tap_emit_result 3 "$n" "$name" SKIP "not run with sanitizers: $why" 0 "$log"
 		continue
 	fi
 	t=$(case_timeout "$f")
 	work=/tmp/ublkvm/$name
-	log=/run/ublkvm/$name.log
 	skipf=/run/ublkvm/$name.skip
 	rm -rf "$work" "$skipf"
 	mkdir -p "$work"
@@ -314,16 +315,15 @@ for f in "${cases[@]}"; do
 		sanitizer_env "$san_root/$name"
 		syslog_before=$(syslog_size)
 	fi
-	emit "BEGIN $name $t"
 	echo "run.sh: === $name (timeout ${t}s)" >/dev/console
-	start=$(date +%s)
+	start=$(now_ms)
 	(
 		cd "$work" || exit 1
 		export UBLKVM_WORK=$work UBLKVM_SKIP_FILE=$skipf UBLKVM_CASE=$name
 		exec timeout -k 10 "$t" bash "$f"
 	) </dev/null >"$log" 2>&1
 	rc=$?
-	secs=$(($(date +%s) - start))
+	ms=$(($(now_ms) - start))
 
 	status=FAIL reason=""
 	case $rc in
@@ -333,25 +333,25 @@ for f in "${cases[@]}"; do
 		reason=$(head -n 1 "$skipf" 2>/dev/null)
 		[ -n "$reason" ] || reason="(no reason given)"
 		;;
-	124 | 137) echo "run.sh: $name timed out after ${t}s" >>"$log" ;;
-	*) echo "run.sh: $name exited with status $rc" >>"$log" ;;
+	124 | 137) reason="timed out after ${t}s" ;;
+	*) reason="exited with status $rc" ;;
 	esac
 
 	left=$(ublk_devices | tr "\n" " ")
 	if [ -n "$left" ]; then
 		echo "run.sh: $name left ublk devices behind:" "$left" >>"$log"
-		status=FAIL
+		status=FAIL reason=${reason:-left ublk devices behind}
 	fi
 	cleanup >>"$log" 2>&1
 	# failed requests on ublk devices and kernel warnings fail the case too
 	kmsg=$(dmesg | tail -n +"$((dmesg_before + 1))")
 	if ! header_says "$f" Allow-IO-errors && grep -q 'error, dev ublkb' <<<"$kmsg"; then
 		echo "run.sh: the kernel reported failed requests on ublk devices during $name" >>"$log"
-		status=FAIL
+		status=FAIL reason=${reason:-failed requests on a ublk device}
 	fi
 	if grep -Eq 'BUG:|WARNING:|Oops|general protection|blocked for more than|RIP:' <<<"$kmsg"; then
 		echo "run.sh: kernel warning or oops during $name" >>"$log"
-		status=FAIL
+		status=FAIL reason=${reason:-kernel warning or oops}
 	fi
 	# reports of the case's programs and of the clean-up after it
 	if [ -n "$sanitize" ] && ! sanitizer_reports "$san_root/$name" "$syslog_before" >"$log.san"; then
@@ -359,7 +359,7 @@ for f in "${cases[@]}"; do
 			echo "run.sh: sanitizer reports during $name ($sanitize):"
 			cat "$log.san"
 		} >>"$log"
-		status=FAIL
+		status=FAIL reason=${reason:-sanitizer reports}
 	fi
 	rm -f "$log.san"
 	if [ "$status" = FAIL ]; then
@@ -368,17 +368,11 @@ for f in "${cases[@]}"; do
 	fi
 	rm -rf "$work"
 
-	sed 's/^/| /' "$log" >&3
 	sed "s/^/[$name] /" "$log" >/dev/console
-	emit "END $name $status $secs $reason"
-	echo "run.sh: === $name $status (${secs}s)" >/dev/console
-	case $status in
-	PASS) npass=$((npass + 1)) ;;
-	SKIP) nskip=$((nskip + 1)) ;;
-	*) nfail=$((nfail + 1)) ;;
-	esac
+	tap_emit_result 3 "$n" "$name" "$status" "$reason" "$ms" "$log"
+	echo "run.sh: === $name $status (${ms} ms)" >/dev/console
+	[ "$status" = FAIL ] && nfail=$((nfail + 1))
 done
 
-emit "DONE $npass $nfail $nskip"
 exec 3>&-
 [ "$nfail" -eq 0 ]
