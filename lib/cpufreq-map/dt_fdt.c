@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfm_private.h"
+#include "internal.h"
 
 #define PATH_LEN 4096
 
@@ -156,7 +156,7 @@ static int symbol_path(const struct fdt_ctx *c, const char *label,
 		     label) >= (int)sizeof(file))
 		return -ENOENT;
 	/* A string property: the path and its terminating NUL. */
-	if (__cfm_read_file(file, out, size - 1, &n) || !n)
+	if (cfm_read_file(file, out, size - 1, &n) || !n)
 		return -ENOENT;
 	out[n] = '\0';
 	if (strlen(out) + 1 < n || out[0] != '/')
@@ -175,27 +175,27 @@ static int resolve_target(const struct fdt_ctx *c, int node, const char *path,
 
 	v = fdt_getprop(c->fdt, node, CFM_DT_TARGET, &len);
 	if (!v)
-		return __cfm_error(-EINVAL, "%s: missing " CFM_DT_TARGET, m->origin);
-	ret = __cfm_dt_parse_phandle(m->origin, v, (size_t)len, &ph);
+		return cfm_error(-EINVAL, "%s: missing " CFM_DT_TARGET, m->origin);
+	ret = cfm_dt_parse_phandle(m->origin, v, (size_t)len, &ph);
 	if (ret)
 		return ret;
 	off = (ph && ph != (uint32_t)-1) ? fdt_node_offset_by_phandle(c->fdt, ph)
 					 : -FDT_ERR_NOTFOUND;
 	if (off >= 0) {
 		if (fdt_get_path(c->fdt, off, target, sizeof(target)))
-			return __cfm_error(-EINVAL, "%s: " CFM_DT_TARGET ": path too long",
-					   m->origin);
+			return cfm_error(-EINVAL, "%s: " CFM_DT_TARGET ": path too long",
+					 m->origin);
 		if (strstr(target, "/__overlay__"))
-			return __cfm_error(-ENOTSUP, "%s: " CFM_DT_TARGET ": %s is inside an overlay fragment (unsupported)",
-					   m->origin, target);
+			return cfm_error(-ENOTSUP, "%s: " CFM_DT_TARGET ": %s is inside an overlay fragment (unsupported)",
+					 m->origin, target);
 	} else {
 		label = fixup_label(c, path, CFM_DT_TARGET);
 		if (!label)
-			return __cfm_error(-ENOENT, "%s: " CFM_DT_TARGET ": phandle 0x%x matches no node",
-					   m->origin, ph);
+			return cfm_error(-ENOENT, "%s: " CFM_DT_TARGET ": phandle 0x%x matches no node",
+					 m->origin, ph);
 		if (symbol_path(c, label, target, sizeof(target)))
-			return __cfm_error(-ENOENT, "%s: " CFM_DT_TARGET ": label '%s' is in no __symbols__",
-					   m->origin, label);
+			return cfm_error(-ENOENT, "%s: " CFM_DT_TARGET ": label '%s' is in no __symbols__",
+					 m->origin, label);
 	}
 	m->target_node = strdup(target);
 	return m->target_node ? 0 : -ENOMEM;
@@ -203,7 +203,7 @@ static int resolve_target(const struct fdt_ctx *c, int node, const char *path,
 
 static int read_tables(const struct fdt_ctx *c, int node, struct cfm_map *m)
 {
-	struct __cfm_table *t;
+	struct cfm_table_buf *t;
 	const char *name;
 	unsigned int cpu;
 	const void *v;
@@ -212,28 +212,28 @@ static int read_tables(const struct fdt_ctx *c, int node, struct cfm_map *m)
 	v = fdt_getprop(c->fdt, node, CFM_DT_TABLE, &len);
 	if (v) {
 		/* As in the kernel governor, a common table wins. */
-		return __cfm_dt_parse_table(m->origin, CFM_DT_TABLE, v,
-					    (size_t)len, &m->common);
+		return cfm_dt_parse_table(m->origin, CFM_DT_TABLE, v,
+					  (size_t)len, &m->common);
 	}
 	fdt_for_each_property_offset(off, c->fdt, node) {
 		v = fdt_getprop_by_offset(c->fdt, off, &name, &len);
 		if (!v || !name)
 			continue;
-		ret = __cfm_dt_cpu_prop(m->origin, name, &cpu);
+		ret = cfm_dt_cpu_prop(m->origin, name, &cpu);
 		if (ret <= 0) {
 			if (ret)
 				return ret;
 			continue;
 		}
-		ret = __cfm_dt_parse_table(m->origin, name, v, (size_t)len, &t);
+		ret = cfm_dt_parse_table(m->origin, name, v, (size_t)len, &t);
 		if (ret)
 			return ret;
-		ret = __cfm_map_add_cpu_table(m, cpu, t);
+		ret = cfm_map_add_cpu_table(m, cpu, t);
 		if (ret)
-			return __cfm_error(ret, "%s: %s: %s", m->origin, name,
-					   strerror(-ret));
+			return cfm_error(ret, "%s: %s: %s", m->origin, name,
+					 strerror(-ret));
 	}
-	return __cfm_dt_check_tables(m);
+	return cfm_dt_check_tables(m);
 }
 
 static int load_child(const struct fdt_ctx *c, int node, struct cfm_config *out)
@@ -243,26 +243,26 @@ static int load_child(const struct fdt_ctx *c, int node, struct cfm_config *out)
 	int ret;
 
 	if (fdt_get_path(c->fdt, node, path, sizeof(path)))
-		return __cfm_error(-EINVAL, "%s: node path too long", c->name);
+		return cfm_error(-EINVAL, "%s: node path too long", c->name);
 	snprintf(origin, sizeof(origin), "%s: %s", c->name, path);
-	m = __cfm_map_new(origin);
+	m = cfm_map_new(origin);
 	if (!m)
-		return __cfm_error(-ENOMEM, "%s: out of memory", origin);
+		return cfm_error(-ENOMEM, "%s: out of memory", origin);
 	ret = resolve_target(c, node, path, m);
 	if (!ret)
 		ret = read_tables(c, node, m);
 	if (ret) {
 		if (ret == -ENOMEM)
-			__cfm_error(ret, "%s: out of memory", origin);
-		__cfm_map_free(m);
+			cfm_error(ret, "%s: out of memory", origin);
+		cfm_map_free(m);
 		return ret;
 	}
-	return __cfm_config_add(out, m);
+	return cfm_config_add(out, m);
 }
 
-CFM_API int cfm_config_load_fdt(struct cfm_config *cfg, const char *name,
-				const void *blob, size_t len,
-				const char *live_dir)
+CFM_EXPORT int cfm_config_load_fdt(struct cfm_config *cfg, const char *name,
+				   const void *blob, size_t len,
+				   const char *live_dir)
 {
 	struct fdt_ctx c = { .name = name, .fdt = blob, .live_dir = live_dir };
 	struct cfm_config out = { 0 };
@@ -271,38 +271,38 @@ CFM_API int cfm_config_load_fdt(struct cfm_config *cfg, const char *name,
 	void *copy = NULL;
 
 	if (len < sizeof(struct fdt_header))
-		return __cfm_error(-EINVAL, "%s: not a flattened device tree (too short)",
-				   name);
+		return cfm_error(-EINVAL, "%s: not a flattened device tree (too short)",
+				 name);
 	/* libfdt wants the blob 8-byte aligned. */
 	if ((uintptr_t)blob & 7) {
 		copy = malloc(len);
 		if (!copy)
-			return __cfm_error(-ENOMEM, "%s: out of memory", name);
+			return cfm_error(-ENOMEM, "%s: out of memory", name);
 		memcpy(copy, blob, len);
 		c.fdt = blob = copy;
 	}
 	why = precheck(blob, len);
 	if (why) {
-		ret = __cfm_error(-EINVAL, "%s: not a valid flattened device tree (%s)",
-				  name, why);
+		ret = cfm_error(-EINVAL, "%s: not a valid flattened device tree (%s)",
+				name, why);
 		goto out;
 	}
 	/* Check the whole structure once, so walking it later is safe. */
 	err = fdt_check_full(blob, len);
 	if (err) {
-		ret = __cfm_error(-EINVAL, "%s: not a valid flattened device tree (%s)",
-				  name, fdt_strerror(err));
+		ret = cfm_error(-EINVAL, "%s: not a valid flattened device tree (%s)",
+				name, fdt_strerror(err));
 		goto out;
 	}
 	for (node = fdt_next_node(blob, -1, &depth); node >= 0;
 	     node = fdt_next_node(blob, node, &depth)) {
 		const char *n = fdt_get_name(blob, node, NULL);
 
-		if (n && __cfm_dt_is_map_node(n))
+		if (n && cfm_dt_is_map_node(n))
 			break;
 	}
 	if (node < 0) {
-		ret = __cfm_error(-ENOENT, "%s: no " CFM_DT_NODE " node", name);
+		ret = cfm_error(-ENOENT, "%s: no " CFM_DT_NODE " node", name);
 		goto out;
 	}
 	fdt_for_each_subnode(child, blob, node) {
@@ -311,25 +311,25 @@ CFM_API int cfm_config_load_fdt(struct cfm_config *cfg, const char *name,
 			goto out;
 	}
 	if (!out.nr_maps) {
-		ret = __cfm_error(-EINVAL, "%s: " CFM_DT_NODE " has no device nodes",
-				  name);
+		ret = cfm_error(-EINVAL, "%s: " CFM_DT_NODE " has no device nodes",
+				name);
 		goto out;
 	}
-	ret = __cfm_config_merge(cfg, &out);
+	ret = cfm_config_merge(cfg, &out);
 out:
-	__cfm_config_clear(&out);
+	cfm_config_clear(&out);
 	free(copy);
 	return ret;
 }
 
-CFM_API int cfm_config_load_dtb(struct cfm_config *cfg, const char *path,
-				const char *live_dir)
+CFM_EXPORT int cfm_config_load_dtb(struct cfm_config *cfg, const char *path,
+				   const char *live_dir)
 {
 	size_t len;
 	char *buf;
 	int ret;
 
-	ret = __cfm_slurp(path, &buf, &len);
+	ret = cfm_slurp(path, &buf, &len);
 	if (ret)
 		return ret;
 	ret = cfm_config_load_fdt(cfg, path, buf, len, live_dir);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cfm_private.h"
+#include "internal.h"
 
 #define PATH_LEN 4096
 
@@ -29,7 +29,7 @@ static int full_path(struct live_ctx *c, const char *rel, const char *prop)
 			 prop ? "/" : "", prop ? prop : "");
 
 	if (n < 0 || n >= (int)sizeof(c->full))
-		return __cfm_error(-ENAMETOOLONG, "%s%s: path too long", c->dir, rel);
+		return cfm_error(-ENAMETOOLONG, "%s%s: path too long", c->dir, rel);
 	return 0;
 }
 
@@ -50,7 +50,7 @@ static int list(struct live_ctx *c, const char *rel, bool want_dirs,
 		return ret;
 	n = scandir(c->full[0] ? c->full : "/", &ents, not_dot, alphasort);
 	if (n < 0)
-		return __cfm_error(-errno, "%s: %s", c->full, strerror(errno));
+		return cfm_error(-errno, "%s: %s", c->full, strerror(errno));
 	for (i = 0; i < n; i++) {
 		struct stat st;
 		bool is_dir;
@@ -92,8 +92,8 @@ static int walk(struct live_ctx *c, char *rel, int depth, visit_fn fn,
 		return n;
 	for (i = 0; i < n && !ret; i++) {
 		if (len + 1 + strlen(ents[i]->d_name) >= PATH_LEN) {
-			ret = __cfm_error(-ENAMETOOLONG, "%s%s: path too long",
-					  c->dir, rel);
+			ret = cfm_error(-ENAMETOOLONG, "%s%s: path too long",
+					c->dir, rel);
 			break;
 		}
 		rel[len] = '/';
@@ -113,7 +113,7 @@ static int is_map_node(struct live_ctx *c, const char *rel, void *arg)
 
 	(void)c;
 	(void)arg;
-	return base && __cfm_dt_is_map_node(base + 1);
+	return base && cfm_dt_is_map_node(base + 1);
 }
 
 /* Read property prop of node rel; -ENOENT if absent (no message). */
@@ -128,7 +128,7 @@ static int read_prop(struct live_ctx *c, const char *rel, const char *prop,
 		return ret;
 	if (lstat(c->full, &st) || !S_ISREG(st.st_mode))
 		return -ENOENT;
-	return __cfm_slurp(c->full, val, len);
+	return cfm_slurp(c->full, val, len);
 }
 
 struct phandle_search {
@@ -150,7 +150,7 @@ static int has_phandle(struct live_ctx *c, const char *rel, void *arg)
 
 		if (read_prop(c, rel, props[i], &v, &len))
 			continue;
-		ret = __cfm_dt_parse_phandle("", v, len, &ph);
+		ret = cfm_dt_parse_phandle("", v, len, &ph);
 		free(v);
 		if (!ret && ph == s->phandle) {
 			s->found = strdup(rel[0] ? rel : "/");
@@ -170,10 +170,10 @@ static int resolve_target(struct live_ctx *c, const char *rel, struct cfm_map *m
 
 	ret = read_prop(c, rel, CFM_DT_TARGET, &v, &len);
 	if (ret == -ENOENT)
-		return __cfm_error(ret, "%s: missing " CFM_DT_TARGET, m->origin);
+		return cfm_error(ret, "%s: missing " CFM_DT_TARGET, m->origin);
 	if (ret)
 		return ret;
-	ret = __cfm_dt_parse_phandle(m->origin, v, len, &s.phandle);
+	ret = cfm_dt_parse_phandle(m->origin, v, len, &s.phandle);
 	free(v);
 	if (ret)
 		return ret;
@@ -182,8 +182,8 @@ static int resolve_target(struct live_ctx *c, const char *rel, struct cfm_map *m
 		return ret;
 	if (!s.found || !s.phandle || s.phandle == (uint32_t)-1) {
 		free(s.found);
-		return __cfm_error(-ENOENT, "%s: " CFM_DT_TARGET ": phandle 0x%x matches no node",
-				   m->origin, s.phandle);
+		return cfm_error(-ENOENT, "%s: " CFM_DT_TARGET ": phandle 0x%x matches no node",
+				 m->origin, s.phandle);
 	}
 	m->target_node = s.found;
 	return 0;
@@ -192,7 +192,7 @@ static int resolve_target(struct live_ctx *c, const char *rel, struct cfm_map *m
 static int read_tables(struct live_ctx *c, const char *rel, struct cfm_map *m)
 {
 	struct dirent **ents;
-	struct __cfm_table *t;
+	struct cfm_table_buf *t;
 	unsigned int cpu;
 	int n, i, ret;
 	size_t len;
@@ -201,8 +201,8 @@ static int read_tables(struct live_ctx *c, const char *rel, struct cfm_map *m)
 	ret = read_prop(c, rel, CFM_DT_TABLE, &v, &len);
 	if (!ret) {
 		/* As in the kernel governor, a common table wins. */
-		ret = __cfm_dt_parse_table(m->origin, CFM_DT_TABLE, v, len,
-					   &m->common);
+		ret = cfm_dt_parse_table(m->origin, CFM_DT_TABLE, v, len,
+					 &m->common);
 		free(v);
 		return ret;
 	}
@@ -214,7 +214,7 @@ static int read_tables(struct live_ctx *c, const char *rel, struct cfm_map *m)
 	for (i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
 
-		ret = __cfm_dt_cpu_prop(m->origin, name, &cpu);
+		ret = cfm_dt_cpu_prop(m->origin, name, &cpu);
 		if (ret <= 0) {
 			if (ret)
 				break;
@@ -223,16 +223,16 @@ static int read_tables(struct live_ctx *c, const char *rel, struct cfm_map *m)
 		ret = read_prop(c, rel, name, &v, &len);
 		if (ret)
 			break;
-		ret = __cfm_dt_parse_table(m->origin, name, v, len, &t);
+		ret = cfm_dt_parse_table(m->origin, name, v, len, &t);
 		free(v);
 		if (ret)
 			break;
-		ret = __cfm_map_add_cpu_table(m, cpu, t);
+		ret = cfm_map_add_cpu_table(m, cpu, t);
 		if (ret)
 			break;
 	}
 	free_list(ents, n);
-	return ret < 0 ? ret : __cfm_dt_check_tables(m);
+	return ret < 0 ? ret : cfm_dt_check_tables(m);
 }
 
 static int load_child(struct live_ctx *c, const char *rel,
@@ -243,22 +243,22 @@ static int load_child(struct live_ctx *c, const char *rel,
 	int ret;
 
 	snprintf(origin, sizeof(origin), "%s: %s", c->dir, rel);
-	m = __cfm_map_new(origin);
+	m = cfm_map_new(origin);
 	if (!m)
-		return __cfm_error(-ENOMEM, "%s: out of memory", origin);
+		return cfm_error(-ENOMEM, "%s: out of memory", origin);
 	ret = resolve_target(c, rel, m);
 	if (!ret)
 		ret = read_tables(c, rel, m);
 	if (ret) {
 		if (ret == -ENOMEM)
-			__cfm_error(ret, "%s: out of memory", origin);
-		__cfm_map_free(m);
+			cfm_error(ret, "%s: out of memory", origin);
+		cfm_map_free(m);
 		return ret;
 	}
-	return __cfm_config_add(out, m);
+	return cfm_config_add(out, m);
 }
 
-CFM_API int cfm_config_load_live(struct cfm_config *cfg, const char *dir)
+CFM_EXPORT int cfm_config_load_live(struct cfm_config *cfg, const char *dir)
 {
 	struct live_ctx *c;
 	struct cfm_config out = { 0 };
@@ -268,13 +268,13 @@ CFM_API int cfm_config_load_live(struct cfm_config *cfg, const char *dir)
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return __cfm_error(-ENOMEM, "%s: out of memory", dir);
+		return cfm_error(-ENOMEM, "%s: out of memory", dir);
 	c->dir = dir;
 	ret = walk(c, rel, 0, is_map_node, NULL);
 	if (ret < 0)
 		goto out;
 	if (!ret) {
-		ret = __cfm_error(-ENOENT, "%s: no " CFM_DT_NODE " node", dir);
+		ret = cfm_error(-ENOENT, "%s: no " CFM_DT_NODE " node", dir);
 		goto out;
 	}
 	/* walk() stopped with rel naming the node it found. */
@@ -287,18 +287,18 @@ CFM_API int cfm_config_load_live(struct cfm_config *cfg, const char *dir)
 	for (i = 0, ret = 0; i < n && !ret; i++) {
 		if (snprintf(child, sizeof(child), "%s/%s", rel,
 			     ents[i]->d_name) >= (int)sizeof(child))
-			ret = __cfm_error(-ENAMETOOLONG, "%s%s: path too long",
-					  dir, rel);
+			ret = cfm_error(-ENAMETOOLONG, "%s%s: path too long",
+					dir, rel);
 		else
 			ret = load_child(c, child, &out);
 	}
 	if (!ret && !out.nr_maps)
-		ret = __cfm_error(-EINVAL, "%s: %s has no device nodes", dir, rel);
+		ret = cfm_error(-EINVAL, "%s: %s has no device nodes", dir, rel);
 	if (!ret)
-		ret = __cfm_config_merge(cfg, &out);
+		ret = cfm_config_merge(cfg, &out);
 out:
 	free_list(ents, n);
-	__cfm_config_clear(&out);
+	cfm_config_clear(&out);
 	free(c);
 	return ret;
 }

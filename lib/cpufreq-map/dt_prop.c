@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cfm_private.h"
+#include "internal.h"
 
 static uint32_t be32_at(const unsigned char *p)
 {
@@ -15,7 +15,7 @@ static uint32_t be32_at(const unsigned char *p)
 	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-bool __cfm_dt_is_map_node(const char *name)
+bool cfm_dt_is_map_node(const char *name)
 {
 	size_t n = strlen(CFM_DT_NODE);
 
@@ -23,7 +23,7 @@ bool __cfm_dt_is_map_node(const char *name)
 	       (name[n] == '\0' || name[n] == '@');
 }
 
-int __cfm_dt_cpu_prop(const char *origin, const char *prop, unsigned int *cpu)
+int cfm_dt_cpu_prop(const char *origin, const char *prop, unsigned int *cpu)
 {
 	size_t n = strlen(CFM_DT_TABLE);
 	uint64_t v;
@@ -33,78 +33,79 @@ int __cfm_dt_cpu_prop(const char *origin, const char *prop, unsigned int *cpu)
 	prop += n + 1;
 	/* Only the kernel's own spelling ("%d"): no leading zeros. */
 	if ((prop[0] == '0' && prop[1]) ||
-	    !__cfm_strtou64(prop, strlen(prop), 65535, &v))
-		return __cfm_error(-EINVAL, "%s: " CFM_DT_TABLE "-%s: bad CPU number",
-				   origin, prop);
+	    !cfm_strtou64(prop, strlen(prop), 65535, &v))
+		return cfm_error(-EINVAL, "%s: " CFM_DT_TABLE "-%s: bad CPU number",
+				 origin, prop);
 	*cpu = (unsigned int)v;
 	return 1;
 }
 
-int __cfm_dt_parse_table(const char *origin, const char *prop,
-			 const void *val, size_t len, struct __cfm_table **out)
+int cfm_dt_parse_table(const char *origin, const char *prop,
+		       const void *val, size_t len, struct cfm_table_buf **out)
 {
 	const unsigned char *p = val;
-	struct __cfm_table *t;
+	struct cfm_table_buf *t;
 	unsigned int i;
 	int ret;
 
 	if (!len)
-		return __cfm_error(-EINVAL, "%s: %s: empty table", origin, prop);
+		return cfm_error(-EINVAL, "%s: %s: empty table", origin, prop);
 	if (len % 4)
-		return __cfm_error(-EINVAL, "%s: %s: length %zu is not a whole number of cells",
-				   origin, prop, len);
+		return cfm_error(-EINVAL, "%s: %s: length %zu is not a whole number of cells",
+				 origin, prop, len);
 	if (len / 4 % 2)
-		return __cfm_error(-EINVAL, "%s: %s: odd number of cells (%zu)",
-				   origin, prop, len / 4);
-	t = __cfm_table_new();
+		return cfm_error(-EINVAL, "%s: %s: odd number of cells (%zu)",
+				 origin, prop, len / 4);
+	t = cfm_table_buf_new();
 	if (!t)
-		return __cfm_error(-ENOMEM, "%s: out of memory", origin);
+		return cfm_error(-ENOMEM, "%s: out of memory", origin);
 	for (i = 0; i < len / 8; i++) {
 		struct cfm_entry e = {
 			.cpu_khz = be32_at(p + 8 * i),
 			.dev_freq = be32_at(p + 8 * i + 4),
 		};
-		const char *why = __cfm_row_problem(i ? &t->rows[i - 1] : NULL, &e);
+		const char *why;
 
+		why = cfm_row_problem(i ? &t->rows[i - 1] : NULL, &e);
 		if (why && e.cpu_khz && e.dev_freq) {
 			/* Only order can be wrong with no zero in the row. */
-			ret = __cfm_error(-EINVAL, "%s: %s: row %u: %s (%u after %u)",
-					  origin, prop, i + 1, why, e.cpu_khz,
-					  t->rows[i - 1].cpu_khz);
+			ret = cfm_error(-EINVAL, "%s: %s: row %u: %s (%u after %u)",
+					origin, prop, i + 1, why, e.cpu_khz,
+					t->rows[i - 1].cpu_khz);
 			goto fail;
 		}
 		if (why) {
-			ret = __cfm_error(-EINVAL, "%s: %s: row %u: %s", origin,
-					  prop, i + 1, why);
+			ret = cfm_error(-EINVAL, "%s: %s: row %u: %s", origin,
+					prop, i + 1, why);
 			goto fail;
 		}
-		ret = __cfm_table_append(t, e.cpu_khz, e.dev_freq);
+		ret = cfm_table_buf_append(t, e.cpu_khz, e.dev_freq);
 		if (ret) {
-			__cfm_error(ret, "%s: %s: out of memory", origin, prop);
+			cfm_error(ret, "%s: %s: out of memory", origin, prop);
 			goto fail;
 		}
 	}
 	*out = t;
 	return 0;
 fail:
-	__cfm_table_free(t);
+	cfm_table_buf_free(t);
 	return ret;
 }
 
-int __cfm_dt_parse_phandle(const char *origin, const void *val, size_t len,
-			   uint32_t *phandle)
+int cfm_dt_parse_phandle(const char *origin, const void *val, size_t len,
+			 uint32_t *phandle)
 {
 	if (len != 4)
-		return __cfm_error(-EINVAL, "%s: " CFM_DT_TARGET ": expected one phandle, got %zu bytes",
-				   origin, len);
+		return cfm_error(-EINVAL, "%s: " CFM_DT_TARGET ": expected one phandle, got %zu bytes",
+				 origin, len);
 	*phandle = be32_at(val);
 	return 0;
 }
 
-int __cfm_dt_check_tables(const struct cfm_map *m)
+int cfm_dt_check_tables(const struct cfm_map *m)
 {
 	if (!m->common && !m->nr_cpu_tables)
-		return __cfm_error(-EINVAL, "%s: neither " CFM_DT_TABLE " nor " CFM_DT_TABLE "-<cpu>",
-				   m->origin);
+		return cfm_error(-EINVAL, "%s: neither " CFM_DT_TABLE " nor " CFM_DT_TABLE "-<cpu>",
+				 m->origin);
 	return 0;
 }

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfm_private.h"
+#include "internal.h"
 
 #define CPUFREQ_DIR "/sys/devices/system/cpu/cpufreq"
 #define DEVFREQ_DIR "/sys/class/devfreq"
@@ -23,11 +23,11 @@
 static int join(char *buf, size_t size, const char *a, const char *b)
 {
 	if (snprintf(buf, size, "%s/%s", a, b) >= (int)size)
-		return __cfm_error(-ENAMETOOLONG, "%s/%s: path too long", a, b);
+		return cfm_error(-ENAMETOOLONG, "%s/%s: path too long", a, b);
 	return 0;
 }
 
-char *__cfm_root_prefix(const char *root)
+char *cfm_root_prefix(const char *root)
 {
 	size_t n;
 
@@ -49,17 +49,17 @@ static int read_khz(const char *dir, const char *attr, uint32_t *khz)
 
 	ret = join(path, sizeof(path), dir, attr);
 	if (!ret)
-		ret = __cfm_read_u64(path, &v);
+		ret = cfm_read_u64(path, &v);
 	if (ret)
 		return ret;
 	if (v > UINT32_MAX)
-		return __cfm_error(-ERANGE, "%s: out of range", path);
+		return cfm_error(-ERANGE, "%s: out of range", path);
 	*khz = (uint32_t)v;
 	return 0;
 }
 
 /* related_cpus: CPU numbers separated by blanks; the first is the lowest. */
-static int read_related(struct __cfm_policy *p, struct cfm_policy *snap)
+static int read_related(struct cfm_policy_state *p, struct cfm_policy *snap)
 {
 	char path[PATH_MAX], buf[4096], *s;
 	uint64_t cpu, first = UINT64_MAX;
@@ -67,7 +67,7 @@ static int read_related(struct __cfm_policy *p, struct cfm_policy *snap)
 
 	ret = join(path, sizeof(path), p->dir, "related_cpus");
 	if (!ret)
-		ret = __cfm_read_str(path, buf, sizeof(buf));
+		ret = cfm_read_str(path, buf, sizeof(buf));
 	if (ret)
 		return ret;
 	for (s = buf; *s;) {
@@ -77,24 +77,24 @@ static int read_related(struct __cfm_policy *p, struct cfm_policy *snap)
 			s++;
 			continue;
 		}
-		if (!__cfm_strtou64(s, n, 65535, &cpu))
-			return __cfm_error(-EINVAL, "%s: not a CPU list: '%.40s'",
-					   path, buf);
+		if (!cfm_strtou64(s, n, 65535, &cpu))
+			return cfm_error(-EINVAL, "%s: not a CPU list: '%.40s'",
+					 path, buf);
 		if (cpu < first)
 			first = cpu;
 		s += n;
 	}
 	if (first == UINT64_MAX)
-		return __cfm_error(-EINVAL, "%s: no CPU", path);
+		return cfm_error(-EINVAL, "%s: no CPU", path);
 	free(p->related);
 	p->related = strdup(buf);
 	if (!p->related)
-		return __cfm_error(-ENOMEM, "%s: out of memory", path);
+		return cfm_error(-ENOMEM, "%s: out of memory", path);
 	snap->first_cpu = (unsigned int)first;
 	return 0;
 }
 
-static int read_info(struct __cfm_policy *p, struct cfm_policy *snap)
+static int read_info(struct cfm_policy_state *p, struct cfm_policy *snap)
 {
 	int ret;
 
@@ -114,7 +114,7 @@ static bool parse_khz(const char *s, size_t n, uint32_t *khz)
 
 	while (d < n && s[d] >= '0' && s[d] <= '9')
 		d++;
-	if (!__cfm_strtou64(s, d, UINT32_MAX, &v))
+	if (!cfm_strtou64(s, d, UINT32_MAX, &v))
 		return false;
 	for (; d < n; d++)
 		if (s[d] != '\n' && s[d] != ' ')
@@ -123,7 +123,7 @@ static bool parse_khz(const char *s, size_t n, uint32_t *khz)
 	return true;
 }
 
-int __cfm_policy_refresh(struct __cfm_policy *p, struct cfm_policy *snap)
+int cfm_policy_refresh(struct cfm_policy_state *p, struct cfm_policy *snap)
 {
 	char buf[32];
 	uint32_t khz;
@@ -147,7 +147,7 @@ int __cfm_policy_refresh(struct __cfm_policy *p, struct cfm_policy *snap)
 }
 
 static int open_policy(const char *cpufreq, unsigned int id,
-		       struct __cfm_policy *p, struct cfm_policy *snap)
+		       struct cfm_policy_state *p, struct cfm_policy *snap)
 {
 	char path[PATH_MAX], name[32];
 	uint64_t v;
@@ -161,21 +161,21 @@ static int open_policy(const char *cpufreq, unsigned int id,
 		return ret;
 	p->dir = strdup(path);
 	if (!p->dir)
-		return __cfm_error(-ENOMEM, "%s: out of memory", path);
+		return cfm_error(-ENOMEM, "%s: out of memory", path);
 	ret = join(path, sizeof(path), p->dir, "scaling_cur_freq");
 	if (ret)
 		return ret;
 	p->cur_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (p->cur_fd < 0)
-		return __cfm_error(-errno, "%s: %s", path, strerror(errno));
-	ret = __cfm_read_u64(path, &v);
+		return cfm_error(-errno, "%s: %s", path, strerror(errno));
+	ret = cfm_read_u64(path, &v);
 	if (ret == -EBUSY) {
 		/* Offline: known by its number until it comes back. */
 		snap->first_cpu = id;
 		return 0;
 	}
 	if (!ret && v > UINT32_MAX)
-		ret = __cfm_error(-ERANGE, "%s: out of range", path);
+		ret = cfm_error(-ERANGE, "%s: out of range", path);
 	if (!ret)
 		ret = read_info(p, snap);
 	if (ret)
@@ -200,36 +200,36 @@ static int policy_ids(const char *cpufreq, unsigned int **idsp)
 
 	d = opendir(cpufreq);
 	if (!d)
-		return __cfm_error(-errno, "%s: %s", cpufreq, strerror(errno));
+		return cfm_error(-errno, "%s: %s", cpufreq, strerror(errno));
 	while ((e = readdir(d))) {
 		unsigned int *n;
 		uint64_t id;
 
 		if (strncmp(e->d_name, "policy", 6) ||
-		    !__cfm_strtou64(e->d_name + 6, strlen(e->d_name + 6),
-				    65535, &id))
+		    !cfm_strtou64(e->d_name + 6, strlen(e->d_name + 6),
+				  65535, &id))
 			continue;
 		n = realloc(ids, (nr + 1) * sizeof(*ids));
 		if (!n) {
 			free(ids);
 			closedir(d);
-			return __cfm_error(-ENOMEM, "%s: out of memory", cpufreq);
+			return cfm_error(-ENOMEM, "%s: out of memory", cpufreq);
 		}
 		ids = n;
 		ids[nr++] = (unsigned int)id;
 	}
 	closedir(d);
 	if (!nr)
-		return __cfm_error(-ENOENT, "%s: no cpufreq policy", cpufreq);
+		return cfm_error(-ENOENT, "%s: no cpufreq policy", cpufreq);
 	qsort(ids, nr, sizeof(*ids), cmp_uint);
 	*idsp = ids;
 	return (int)nr;
 }
 
-int __cfm_policies_scan(const char *root, struct __cfm_policy **polsp,
-			struct cfm_policy **snapp, unsigned int *nrp)
+int cfm_policies_scan(const char *root, struct cfm_policy_state **polsp,
+		      struct cfm_policy **snapp, unsigned int *nrp)
 {
-	struct __cfm_policy *pols = NULL;
+	struct cfm_policy_state *pols = NULL;
 	struct cfm_policy *snap = NULL;
 	char cpufreq[PATH_MAX];
 	unsigned int *ids = NULL;
@@ -237,14 +237,14 @@ int __cfm_policies_scan(const char *root, struct __cfm_policy **polsp,
 
 	if (snprintf(cpufreq, sizeof(cpufreq), "%s" CPUFREQ_DIR, root) >=
 	    (int)sizeof(cpufreq))
-		return __cfm_error(-ENAMETOOLONG, "%s: path too long", root);
+		return cfm_error(-ENAMETOOLONG, "%s: path too long", root);
 	nr = policy_ids(cpufreq, &ids);
 	if (nr < 0)
 		return nr;
 	pols = calloc((size_t)nr, sizeof(*pols));
 	snap = calloc((size_t)nr, sizeof(*snap));
 	if (!pols || !snap) {
-		ret = __cfm_error(-ENOMEM, "%s: out of memory", cpufreq);
+		ret = cfm_error(-ENOMEM, "%s: out of memory", cpufreq);
 		nr = 0;
 		goto fail;
 	}
@@ -261,13 +261,13 @@ int __cfm_policies_scan(const char *root, struct __cfm_policy **polsp,
 	*nrp = (unsigned int)nr;
 	return 0;
 fail:
-	__cfm_policies_free(pols, (unsigned int)nr);
+	cfm_policies_free(pols, (unsigned int)nr);
 	free(snap);
 	free(ids);
 	return ret;
 }
 
-void __cfm_policies_free(struct __cfm_policy *pols, unsigned int nr)
+void cfm_policies_free(struct cfm_policy_state *pols, unsigned int nr)
 {
 	unsigned int i;
 
@@ -298,17 +298,17 @@ static const char *node_of_link(const char *link)
 	return *s ? s : "/";
 }
 
-int __cfm_devfreq_by_node(const char *root, const char *node, char **name)
+int cfm_devfreq_by_node(const char *root, const char *node, char **name)
 {
 	char dir[PATH_MAX], path[PATH_MAX], link[PATH_MAX];
 	struct dirent **ents;
 	int i, n, ret = -ENOENT;
 
 	if (snprintf(dir, sizeof(dir), "%s" DEVFREQ_DIR, root) >= (int)sizeof(dir))
-		return __cfm_error(-ENAMETOOLONG, "%s: path too long", root);
+		return cfm_error(-ENAMETOOLONG, "%s: path too long", root);
 	n = scandir(dir, &ents, NULL, alphasort);
 	if (n < 0)
-		return __cfm_error(-errno, "%s: %s", dir, strerror(errno));
+		return cfm_error(-errno, "%s: %s", dir, strerror(errno));
 	for (i = 0; i < n; i++) {
 		const char *target;
 		ssize_t len;
@@ -333,20 +333,20 @@ int __cfm_devfreq_by_node(const char *root, const char *node, char **name)
 	return ret;
 }
 
-int __cfm_devfreq_attr_path(const struct __cfm_devfreq *d, const char *attr,
-			    char *buf, size_t size)
+int cfm_devfreq_attr_path(const struct cfm_devfreq *d, const char *attr,
+			  char *buf, size_t size)
 {
 	return join(buf, size, d->dir, attr);
 }
 
-static int read_attr_u64(struct __cfm_devfreq *d, const char *attr,
+static int read_attr_u64(struct cfm_devfreq *d, const char *attr,
 			 uint64_t *v)
 {
 	char path[PATH_MAX];
 	int ret;
 
-	ret = __cfm_devfreq_attr_path(d, attr, path, sizeof(path));
-	return ret ? ret : __cfm_read_u64(path, v);
+	ret = cfm_devfreq_attr_path(d, attr, path, sizeof(path));
+	return ret ? ret : cfm_read_u64(path, v);
 }
 
 /* Is word w one of the blank-separated words of list? */
@@ -367,17 +367,17 @@ static bool has_word(const char *list, const char *w)
 }
 
 /* The lowest and highest of available_frequencies; 0, 0 if none listed. */
-static int read_range(struct __cfm_devfreq *d, char *path, size_t size)
+static int read_range(struct cfm_devfreq *d, char *path, size_t size)
 {
 	uint64_t f, lo = UINT64_MAX, hi = 0;
 	size_t len;
 	char *buf, *s;
 	int ret;
 
-	ret = __cfm_devfreq_attr_path(d, "available_frequencies", path, size);
+	ret = cfm_devfreq_attr_path(d, "available_frequencies", path, size);
 	if (ret)
 		return ret;
-	ret = __cfm_slurp(path, &buf, &len);
+	ret = cfm_slurp(path, &buf, &len);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret)
@@ -389,9 +389,9 @@ static int read_range(struct __cfm_devfreq *d, char *path, size_t size)
 			s++;
 			continue;
 		}
-		if (!__cfm_strtou64(s, n, UINT64_MAX, &f)) {
-			ret = __cfm_error(-EINVAL, "%s: not a number: '%.*s'", path,
-					  (int)(n > 40 ? 40 : n), s);
+		if (!cfm_strtou64(s, n, UINT64_MAX, &f)) {
+			ret = cfm_error(-EINVAL, "%s: not a number: '%.*s'", path,
+					(int)(n > 40 ? 40 : n), s);
 			break;
 		}
 		if (f < lo)
@@ -408,8 +408,8 @@ static int read_range(struct __cfm_devfreq *d, char *path, size_t size)
 	return ret;
 }
 
-int __cfm_devfreq_probe(const char *root, const char *name,
-			struct __cfm_devfreq *d)
+int cfm_devfreq_probe(const char *root, const char *name,
+		      struct cfm_devfreq *d)
 {
 	char path[PATH_MAX], govs[4096];
 	struct stat st;
@@ -417,24 +417,24 @@ int __cfm_devfreq_probe(const char *root, const char *name,
 
 	if (snprintf(path, sizeof(path), "%s" DEVFREQ_DIR "/%s", root, name) >=
 	    (int)sizeof(path))
-		return __cfm_error(-ENAMETOOLONG, "%s: path too long", root);
+		return cfm_error(-ENAMETOOLONG, "%s: path too long", root);
 	if (stat(path, &st) || !S_ISDIR(st.st_mode))
-		return __cfm_error(-ENOENT, "%s: no such devfreq device", path);
+		return cfm_error(-ENOENT, "%s: no such devfreq device", path);
 	d->name = strdup(name);
 	d->dir = strdup(path);
 	if (!d->name || !d->dir)
-		return __cfm_error(-ENOMEM, "%s: out of memory", path);
-	ret = __cfm_devfreq_attr_path(d, "governor", path, sizeof(path));
+		return cfm_error(-ENOMEM, "%s: out of memory", path);
+	ret = cfm_devfreq_attr_path(d, "governor", path, sizeof(path));
 	if (!ret)
-		ret = __cfm_read_str(path, d->saved_governor,
-				     sizeof(d->saved_governor));
+		ret = cfm_read_str(path, d->saved_governor,
+				   sizeof(d->saved_governor));
 	if (!ret && !d->saved_governor[0])
-		ret = __cfm_error(-EINVAL, "%s: empty", path);
+		ret = cfm_error(-EINVAL, "%s: empty", path);
 	if (!ret)
-		ret = __cfm_devfreq_attr_path(d, "available_governors", path,
-					      sizeof(path));
+		ret = cfm_devfreq_attr_path(d, "available_governors", path,
+					    sizeof(path));
 	if (!ret)
-		ret = __cfm_read_str(path, govs, sizeof(govs));
+		ret = cfm_read_str(path, govs, sizeof(govs));
 	if (!ret)
 		ret = read_attr_u64(d, "min_freq", &d->saved_min);
 	if (!ret)
@@ -453,47 +453,47 @@ int __cfm_devfreq_probe(const char *root, const char *name,
 		return 0;
 	}
 	/* Mode bits, not access(): root may write anything but sysfs won't. */
-	ret = __cfm_devfreq_attr_path(d, "min_freq", path, sizeof(path));
+	ret = cfm_devfreq_attr_path(d, "min_freq", path, sizeof(path));
 	if (ret)
 		return ret;
 	if (stat(path, &st) || !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)))
-		return __cfm_error(-EPERM, "%s: no userspace governor and min_freq is not writable",
-				   d->dir);
+		return cfm_error(-EPERM, "%s: no userspace governor and min_freq is not writable",
+				 d->dir);
 	d->control = CFM_CONTROL_MIN_FREQ;
 	return 0;
 }
 
-void __cfm_devfreq_release(struct __cfm_devfreq *d)
+void cfm_devfreq_release(struct cfm_devfreq *d)
 {
 	free(d->name);
 	free(d->dir);
 	d->name = d->dir = NULL;
 }
 
-int __cfm_devfreq_set_governor(struct __cfm_devfreq *d, const char *gov)
+int cfm_devfreq_set_governor(struct cfm_devfreq *d, const char *gov)
 {
 	char path[PATH_MAX], buf[80];
 	int ret;
 
-	ret = __cfm_devfreq_attr_path(d, "governor", path, sizeof(path));
+	ret = cfm_devfreq_attr_path(d, "governor", path, sizeof(path));
 	if (ret)
 		return ret;
 	snprintf(buf, sizeof(buf), "%s\n", gov);
-	return __cfm_write_str(path, buf);
+	return cfm_write_str(path, buf);
 }
 
-int __cfm_devfreq_write_target(struct __cfm_devfreq *d, uint64_t freq)
+int cfm_devfreq_write_target(struct cfm_devfreq *d, uint64_t freq)
 {
 	char path[PATH_MAX];
 	int ret;
 
-	ret = __cfm_devfreq_attr_path(d, d->control == CFM_CONTROL_USERSPACE ?
+	ret = cfm_devfreq_attr_path(d, d->control == CFM_CONTROL_USERSPACE ?
 					 "userspace/set_freq" : "min_freq",
-				      path, sizeof(path));
-	return ret ? ret : __cfm_write_u64(path, freq);
+				    path, sizeof(path));
+	return ret ? ret : cfm_write_u64(path, freq);
 }
 
-int __cfm_devfreq_restore_limits(struct __cfm_devfreq *d)
+int cfm_devfreq_restore_limits(struct cfm_devfreq *d)
 {
 	const char *attr[2] = { "min_freq", "max_freq" };
 	uint64_t saved[2] = { d->saved_min, d->saved_max };
@@ -503,11 +503,11 @@ int __cfm_devfreq_restore_limits(struct __cfm_devfreq *d)
 		char path[PATH_MAX];
 		uint64_t cur;
 
-		ret = __cfm_devfreq_attr_path(d, attr[i], path, sizeof(path));
-		if (!ret && !__cfm_read_u64(path, &cur) && cur == saved[i])
+		ret = cfm_devfreq_attr_path(d, attr[i], path, sizeof(path));
+		if (!ret && !cfm_read_u64(path, &cur) && cur == saved[i])
 			continue;
 		if (!ret)
-			ret = __cfm_write_u64(path, saved[i]);
+			ret = cfm_write_u64(path, saved[i]);
 		if (ret && !first)
 			first = ret;
 	}
