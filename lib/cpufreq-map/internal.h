@@ -16,9 +16,6 @@
 /* Largest property, config file or sysfs attribute we read. */
 #define CFM_MAX_FILE (1u << 20)
 
-/* Deepest device tree walked; real trees are well under 16 levels. */
-#define CFM_MAX_DT_DEPTH 64
-
 /* error.c: record the reason for a failure; returns err (negative). */
 int cfm_error(int err, const char *fmt, ...) CFM_PRINTF(2, 3);
 
@@ -70,28 +67,6 @@ void cfm_config_clear(struct cfm_config *cfg);
 /* table.c: why row follows prev badly (prev may be NULL), or NULL. */
 const char *cfm_row_problem(const struct cfm_entry *prev,
 			    const struct cfm_entry *row);
-
-/* dt_prop.c: the devfreq-cpufreq-map binding, shared by both DT loaders */
-#define CFM_DT_NODE	"devfreq-cpufreq-map"
-#define CFM_DT_TARGET	"target-dev"
-#define CFM_DT_TABLE	"cpu-to-dev-map"
-
-/* Does node name (with optional @unit) name the binding's parent node? */
-bool cfm_dt_is_map_node(const char *name);
-/*
- * Classify a property name: 0 unrelated, 1 cpu-to-dev-map-<cpu> (*cpu set),
- * negative errno for a malformed CPU suffix (message set).
- */
-int cfm_dt_cpu_prop(const char *origin, const char *prop, unsigned int *cpu);
-/* Parse and check a table property (big-endian u32 pairs). */
-int cfm_dt_parse_table(const char *origin, const char *prop,
-		       const void *val, size_t len,
-		       struct cfm_table_buf **out);
-/* Parse target-dev's value into a phandle. */
-int cfm_dt_parse_phandle(const char *origin, const void *val, size_t len,
-			 uint32_t *phandle);
-/* A child without any table: the seed governor rejects it. */
-int cfm_dt_check_tables(const struct cfm_map *m);
 
 /* file.c: small file helpers; messages name the path. */
 int cfm_read_file(const char *path, char *buf, size_t size, size_t *len);

@@ -7,13 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
-
-static uint32_t be32_at(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
+#include "dt.h"
 
 bool cfm_dt_is_map_node(const char *name)
 {
@@ -61,8 +55,8 @@ int cfm_dt_parse_table(const char *origin, const char *prop,
 		return cfm_error(-ENOMEM, "%s: out of memory", origin);
 	for (i = 0; i < len / 8; i++) {
 		struct cfm_entry e = {
-			.cpu_khz = be32_at(p + 8 * i),
-			.dev_freq = be32_at(p + 8 * i + 4),
+			.cpu_khz = cfm_be32(p + 8 * i),
+			.dev_freq = cfm_be32(p + 8 * i + 4),
 		};
 		const char *why;
 
@@ -98,7 +92,7 @@ int cfm_dt_parse_phandle(const char *origin, const void *val, size_t len,
 	if (len != 4)
 		return cfm_error(-EINVAL, "%s: " CFM_DT_TARGET ": expected one phandle, got %zu bytes",
 				 origin, len);
-	*phandle = be32_at(val);
+	*phandle = cfm_be32(val);
 	return 0;
 }
 
