@@ -197,3 +197,22 @@ fail:
 	close(fd);
 	return ret;
 }
+
+int cfm_path_join(char *buf, size_t size, const char *a, const char *b)
+{
+	if (snprintf(buf, size, "%s/%s", a, b) >= (int)size)
+		return cfm_error(-ENAMETOOLONG, "%s/%s: path too long", a, b);
+	return 0;
+}
+
+char *cfm_root_prefix(const char *root)
+{
+	size_t n;
+
+	if (!root)
+		root = "/";
+	n = strlen(root);
+	while (n && root[n - 1] == '/')
+		n--;
+	return strndup(root, n);
+}

@@ -79,8 +79,12 @@ int cfm_write_u64(const char *path, uint64_t val);
 int cfm_slurp(const char *path, char **buf, size_t *len);
 /* Strict decimal parse of [s, s+n) into *val (max is the type's limit). */
 bool cfm_strtou64(const char *s, size_t n, uint64_t max, uint64_t *val);
+/* a + "/" + b into buf; -ENAMETOOLONG (message set) if it does not fit. */
+int cfm_path_join(char *buf, size_t size, const char *a, const char *b);
+/* Strip a trailing '/' so paths join as root + "/sys/...". */
+char *cfm_root_prefix(const char *root);
 
-/* sysfs.c: cpufreq policies and devfreq devices */
+/* policy.c: cpufreq policies */
 struct cfm_policy_state {
 	unsigned int id;		/* N of policyN */
 	char *dir;
@@ -89,6 +93,13 @@ struct cfm_policy_state {
 	uint64_t changes;
 };
 
+int cfm_policies_scan(const char *root, struct cfm_policy_state **pols,
+		      struct cfm_policy **snap, unsigned int *nr);
+void cfm_policies_free(struct cfm_policy_state *pols, unsigned int nr);
+/* Re-read scaling_cur_freq; 1 if it changed, 0 if not. */
+int cfm_policy_refresh(struct cfm_policy_state *p, struct cfm_policy *snap);
+
+/* devfreq.c: devfreq devices */
 struct cfm_devfreq {
 	char *name;
 	char *dir;
@@ -106,13 +117,6 @@ struct cfm_devfreq {
 	uint64_t target, written, transitions;
 };
 
-/* Strip a trailing '/' so paths join as root + "/sys/...". */
-char *cfm_root_prefix(const char *root);
-int cfm_policies_scan(const char *root, struct cfm_policy_state **pols,
-		      struct cfm_policy **snap, unsigned int *nr);
-void cfm_policies_free(struct cfm_policy_state *pols, unsigned int nr);
-/* Re-read scaling_cur_freq; 1 if it changed, 0 if not. */
-int cfm_policy_refresh(struct cfm_policy_state *p, struct cfm_policy *snap);
 /* Name of the devfreq device whose device/of_node is node, or -ENOENT. */
 int cfm_devfreq_by_node(const char *root, const char *node, char **name);
 int cfm_devfreq_probe(const char *root, const char *name,
