@@ -329,16 +329,15 @@ out:
 	return ret;
 }
 
+/* cfm_config_load_text() as cfm_load_path() calls a loader. */
+static int load_text(struct cfm_config *cfg, const char *name,
+		     const void *text, size_t len, const char *unused)
+{
+	(void)unused;
+	return cfm_config_load_text(cfg, name, text, len);
+}
+
 CFM_EXPORT int cfm_config_load_file(struct cfm_config *cfg, const char *path)
 {
-	size_t len;
-	char *buf;
-	int ret;
-
-	ret = cfm_slurp(path, &buf, &len);
-	if (ret)
-		return ret;
-	ret = cfm_config_load_text(cfg, path, buf, len);
-	free(buf);
-	return ret;
+	return cfm_load_path(cfg, path, load_text, NULL);
 }

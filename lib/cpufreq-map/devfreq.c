@@ -102,9 +102,10 @@ static bool has_word(const char *list, const char *w)
 /* The lowest and highest of available_frequencies; 0, 0 if none listed. */
 static int read_range(struct cfm_devfreq *d, char *path, size_t size)
 {
-	uint64_t f, lo = UINT64_MAX, hi = 0;
-	size_t len;
-	char *buf, *s;
+	uint64_t lo, hi;
+	const char *bad;
+	size_t len, n;
+	char *buf;
 	int ret;
 
 	ret = cfm_devfreq_attr_path(d, "available_frequencies", path, size);
@@ -115,24 +116,10 @@ static int read_range(struct cfm_devfreq *d, char *path, size_t size)
 		return 0;
 	if (ret)
 		return ret;
-	for (s = buf; *s;) {
-		size_t n = strcspn(s, " \t\n");
-
-		if (!n) {
-			s++;
-			continue;
-		}
-		if (!cfm_strtou64(s, n, UINT64_MAX, &f)) {
-			ret = cfm_error(-EINVAL, "%s: not a number: '%.*s'", path,
-					(int)(n > 40 ? 40 : n), s);
-			break;
-		}
-		if (f < lo)
-			lo = f;
-		if (f > hi)
-			hi = f;
-		s += n;
-	}
+	bad = cfm_number_range(buf, UINT64_MAX, &lo, &hi, &n);
+	if (bad)
+		ret = cfm_error(-EINVAL, "%s: not a number: '%.*s'", path,
+				(int)(n > 40 ? 40 : n), bad);
 	free(buf);
 	if (!ret && hi) {
 		d->range_min = lo;

@@ -341,14 +341,5 @@ CFM_EXPORT int cfm_config_load_fdt(struct cfm_config *cfg, const char *name,
 CFM_EXPORT int cfm_config_load_dtb(struct cfm_config *cfg, const char *path,
 				   const char *live_dir)
 {
-	size_t len;
-	char *buf;
-	int ret;
-
-	ret = cfm_slurp(path, &buf, &len);
-	if (ret)
-		return ret;
-	ret = cfm_config_load_fdt(cfg, path, buf, len, live_dir);
-	free(buf);
-	return ret;
+	return cfm_load_path(cfg, path, cfm_config_load_fdt, live_dir);
 }

@@ -96,6 +96,30 @@ bool cfm_strtou64(const char *s, size_t n, uint64_t max, uint64_t *val)
 	return true;
 }
 
+const char *cfm_number_range(const char *s, uint64_t max, uint64_t *lo,
+			     uint64_t *hi, size_t *bad_len)
+{
+	static const char blanks[] = " \t\n";
+	uint64_t v;
+
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (s += strspn(s, blanks); *s; s += strspn(s, blanks)) {
+		size_t n = strcspn(s, blanks);
+
+		if (!cfm_strtou64(s, n, max, &v)) {
+			*bad_len = n;
+			return s;
+		}
+		if (v < *lo)
+			*lo = v;
+		if (v > *hi)
+			*hi = v;
+		s += n;
+	}
+	return NULL;
+}
+
 int cfm_parse_u64(const char *path, const char *s, uint64_t *val)
 {
 	if (!cfm_strtou64(s, strlen(s), UINT64_MAX, val))
@@ -195,6 +219,21 @@ int cfm_slurp(const char *path, char **bufp, size_t *lenp)
 fail:
 	free(buf);
 	close(fd);
+	return ret;
+}
+
+int cfm_load_path(struct cfm_config *cfg, const char *path, cfm_load_fn load,
+		  const char *arg)
+{
+	size_t len;
+	char *buf;
+	int ret;
+
+	ret = cfm_slurp(path, &buf, &len);
+	if (ret)
+		return ret;
+	ret = load(cfg, path, buf, len, arg);
+	free(buf);
 	return ret;
 }
 

@@ -79,6 +79,19 @@ int cfm_write_u64(const char *path, uint64_t val);
 int cfm_slurp(const char *path, char **buf, size_t *len);
 /* Strict decimal parse of [s, s+n) into *val (max is the type's limit). */
 bool cfm_strtou64(const char *s, size_t n, uint64_t max, uint64_t *val);
+/*
+ * The lowest and highest of the blank-separated decimal numbers in s, each
+ * at most max (*lo > *hi if there is none). NULL, or the first word that
+ * is not such a number, *bad_len its length.
+ */
+const char *cfm_number_range(const char *s, uint64_t max, uint64_t *lo,
+			     uint64_t *hi, size_t *bad_len);
+/* A loader from memory, as cfm_config_load_fdt(): arg is its last argument. */
+typedef int (*cfm_load_fn)(struct cfm_config *cfg, const char *name,
+			   const void *buf, size_t len, const char *arg);
+/* Read the file at path whole and load it, named path in messages. */
+int cfm_load_path(struct cfm_config *cfg, const char *path, cfm_load_fn load,
+		  const char *arg);
 /* a + "/" + b into buf; -ENAMETOOLONG (message set) if it does not fit. */
 int cfm_path_join(char *buf, size_t size, const char *a, const char *b);
 /* Strip a trailing '/' so paths join as root + "/sys/...". */

@@ -36,8 +36,9 @@ static int read_khz(const char *dir, const char *attr, uint32_t *khz)
 /* related_cpus: CPU numbers separated by blanks; the first is the lowest. */
 static int read_related(struct cfm_policy_state *p, struct cfm_policy *snap)
 {
-	char path[PATH_MAX], buf[4096], *s;
-	uint64_t cpu, first = UINT64_MAX;
+	char path[PATH_MAX], buf[4096];
+	uint64_t first, last;
+	size_t n;
 	int ret;
 
 	ret = cfm_path_join(path, sizeof(path), p->dir, "related_cpus");
@@ -45,21 +46,10 @@ static int read_related(struct cfm_policy_state *p, struct cfm_policy *snap)
 		ret = cfm_read_str(path, buf, sizeof(buf));
 	if (ret)
 		return ret;
-	for (s = buf; *s;) {
-		size_t n = strcspn(s, " \t\n");
-
-		if (!n) {
-			s++;
-			continue;
-		}
-		if (!cfm_strtou64(s, n, 65535, &cpu))
-			return cfm_error(-EINVAL, "%s: not a CPU list: '%.40s'",
-					 path, buf);
-		if (cpu < first)
-			first = cpu;
-		s += n;
-	}
-	if (first == UINT64_MAX)
+	if (cfm_number_range(buf, 65535, &first, &last, &n))
+		return cfm_error(-EINVAL, "%s: not a CPU list: '%.40s'",
+				 path, buf);
+	if (first > last)
 		return cfm_error(-EINVAL, "%s: no CPU", path);
 	free(p->related);
 	p->related = strdup(buf);
