@@ -26,7 +26,8 @@ const char *cfm_version(void);
 
 /*
  * Description of the last failure in the calling thread ("" if none).
- * Valid until the next failing call of this library in the same thread.
+ * Read it right after the call that failed: the next call of this library
+ * in the same thread may replace it, even one that succeeds.
  */
 const char *cfm_last_error(void);
 

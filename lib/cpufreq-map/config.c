@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfm_private.h"
+#include "internal.h"
 
 #define MAX_WORDS 4
 
@@ -27,7 +27,7 @@ struct parser {
 	struct cfm_config out;		/* maps parsed so far */
 	struct cfm_map *map;		/* device being parsed */
 	unsigned int map_line;
-	struct __cfm_table *table;	/* table being parsed */
+	struct cfm_table_buf *table;	/* table being parsed */
 	unsigned int table_line;
 	int table_cpu;			/* -1: common */
 	bool has_min, has_max;
@@ -44,12 +44,12 @@ static bool word_is(const struct word *w, const char *s)
 }
 
 #define perr(p, err, fmt, ...) \
-	__cfm_error(err, "%s:%u: " fmt, (p)->name, (p)->line, ##__VA_ARGS__)
+	cfm_error(err, "%s:%u: " fmt, (p)->name, (p)->line, ##__VA_ARGS__)
 
 static int number(struct parser *p, const struct word *w, uint64_t max,
 		  uint64_t *val)
 {
-	if (!__cfm_strtou64(w->s, w->n, max, val)) {
+	if (!cfm_strtou64(w->s, w->n, max, val)) {
 		/* Words are not NUL-terminated: count the digits by hand. */
 		size_t d = 0;
 		bool digits;
@@ -67,25 +67,25 @@ static int number(struct parser *p, const struct word *w, uint64_t max,
 
 static int end_table(struct parser *p)
 {
-	struct __cfm_table *t = p->table;
+	struct cfm_table_buf *t = p->table;
 	int ret;
 
 	if (!t)
 		return 0;
 	p->table = NULL;
 	if (!t->t.nr) {
-		__cfm_table_free(t);
-		return __cfm_error(-EINVAL, "%s:%u: empty table", p->name,
-				   p->table_line);
+		cfm_table_buf_free(t);
+		return cfm_error(-EINVAL, "%s:%u: empty table", p->name,
+				 p->table_line);
 	}
 	if (p->table_cpu < 0) {
 		p->map->common = t;
 		return 0;
 	}
-	ret = __cfm_map_add_cpu_table(p->map, (unsigned int)p->table_cpu, t);
+	ret = cfm_map_add_cpu_table(p->map, (unsigned int)p->table_cpu, t);
 	if (ret == -EEXIST)
-		return __cfm_error(ret, "%s:%u: second table for cpu %d",
-				   p->name, p->table_line, p->table_cpu);
+		return cfm_error(ret, "%s:%u: second table for cpu %d",
+				 p->name, p->table_line, p->table_cpu);
 	return ret;
 }
 
@@ -100,11 +100,11 @@ static int end_device(struct parser *p)
 	p->map = NULL;
 	if (m->limits.min_freq && m->limits.max_freq &&
 	    m->limits.min_freq > m->limits.max_freq) {
-		__cfm_map_free(m);
-		return __cfm_error(-EINVAL, "%s:%u: min-freq above max-freq",
-				   p->name, p->map_line);
+		cfm_map_free(m);
+		return cfm_error(-EINVAL, "%s:%u: min-freq above max-freq",
+				 p->name, p->map_line);
 	}
-	return __cfm_config_add(&p->out, m);
+	return cfm_config_add(&p->out, m);
 }
 
 static int start_device(struct parser *p, const struct word *w, int nw)
@@ -131,7 +131,7 @@ static int start_device(struct parser *p, const struct word *w, int nw)
 				    o->device, o->origin);
 	}
 	snprintf(origin, sizeof(origin), "%s:%u", p->name, p->line);
-	p->map = __cfm_map_new(origin);
+	p->map = cfm_map_new(origin);
 	if (!p->map)
 		return -ENOMEM;
 	p->map->device = strndup(w[1].s, w[1].n);
@@ -165,14 +165,14 @@ static int start_table(struct parser *p, const struct word *w, int nw)
 			return ret;
 		if (m->common)
 			return perr(p, -EINVAL, "per-CPU table after the common table");
-		if (__cfm_map_table_for(m, (unsigned int)cpu))
+		if (cfm_map_table_for(m, (unsigned int)cpu))
 			return perr(p, -EEXIST, "second table for cpu %u",
 				    (unsigned int)cpu);
 		p->table_cpu = (int)cpu;
 	} else {
 		return perr(p, -EINVAL, "expected: table [cpu N]");
 	}
-	p->table = __cfm_table_new();
+	p->table = cfm_table_buf_new();
 	if (!p->table)
 		return -ENOMEM;
 	p->table_line = p->line;
@@ -181,7 +181,7 @@ static int start_table(struct parser *p, const struct word *w, int nw)
 
 static int row(struct parser *p, const struct word *w, int nw)
 {
-	struct __cfm_table *t = p->table;
+	struct cfm_table_buf *t = p->table;
 	struct cfm_entry e;
 	const char *why;
 	uint64_t khz;
@@ -197,14 +197,14 @@ static int row(struct parser *p, const struct word *w, int nw)
 	if (ret)
 		return ret;
 	e.cpu_khz = (uint32_t)khz;
-	why = __cfm_row_problem(t->t.nr ? &t->rows[t->t.nr - 1] : NULL, &e);
+	why = cfm_row_problem(t->t.nr ? &t->rows[t->t.nr - 1] : NULL, &e);
 	/* Only order can be wrong with no zero in the row. */
 	if (why && e.cpu_khz && e.dev_freq)
 		return perr(p, -EINVAL, "%s (%u after %u)", why, e.cpu_khz,
 			    t->rows[t->t.nr - 1].cpu_khz);
 	if (why)
 		return perr(p, -EINVAL, "%s", why);
-	return __cfm_table_append(t, e.cpu_khz, e.dev_freq);
+	return cfm_table_buf_append(t, e.cpu_khz, e.dev_freq);
 }
 
 static int limit(struct parser *p, const struct word *w, int nw)
@@ -295,8 +295,8 @@ static int parse_line(struct parser *p, const char *s, size_t n)
 		    (int)(w[0].n > 40 ? 40 : w[0].n), w[0].s);
 }
 
-CFM_API int cfm_config_load_text(struct cfm_config *cfg, const char *name,
-				 const char *text, size_t len)
+CFM_EXPORT int cfm_config_load_text(struct cfm_config *cfg, const char *name,
+				    const char *text, size_t len)
 {
 	struct parser p = { .name = name };
 	size_t pos = 0;
@@ -316,29 +316,28 @@ CFM_API int cfm_config_load_text(struct cfm_config *cfg, const char *name,
 	if (ret)
 		goto out;
 	if (!p.out.nr_maps) {
-		ret = __cfm_error(-EINVAL, "%s: no device configured", name);
+		ret = cfm_error(-EINVAL, "%s: no device configured", name);
 		goto out;
 	}
-	ret = __cfm_config_merge(cfg, &p.out);
+	ret = cfm_config_merge(cfg, &p.out);
 out:
 	if (ret == -ENOMEM)
-		__cfm_error(ret, "%s: out of memory", name);
-	__cfm_table_free(p.table);
-	__cfm_map_free(p.map);
-	__cfm_config_clear(&p.out);
+		cfm_error(ret, "%s: out of memory", name);
+	cfm_table_buf_free(p.table);
+	cfm_map_free(p.map);
+	cfm_config_clear(&p.out);
 	return ret;
 }
 
-CFM_API int cfm_config_load_file(struct cfm_config *cfg, const char *path)
+/* cfm_config_load_text() as cfm_load_path() calls a loader. */
+static int load_text(struct cfm_config *cfg, const char *name,
+		     const void *text, size_t len, const char *unused)
 {
-	size_t len;
-	char *buf;
-	int ret;
+	(void)unused;
+	return cfm_config_load_text(cfg, name, text, len);
+}
 
-	ret = __cfm_slurp(path, &buf, &len);
-	if (ret)
-		return ret;
-	ret = cfm_config_load_text(cfg, path, buf, len);
-	free(buf);
-	return ret;
+CFM_EXPORT int cfm_config_load_file(struct cfm_config *cfg, const char *path)
+{
+	return cfm_load_path(cfg, path, load_text, NULL);
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The devfreq-cpufreq-map binding from a flattened tree (.dtb, .dtbo).
- * In an overlay, target-dev usually points outside the overlay: the
- * phandle is left unresolved and __fixups__ names the label, which the
- * overlay's own __symbols__ or the live tree's resolves to a path.
+ * The flattened tree (.dtb, .dtbo) back end of the device-tree accessor
+ * (dt.h), and the loaders that use it. In an overlay, target-dev usually
+ * points outside the overlay: the phandle is left unresolved and
+ * __fixups__ names the label, which the overlay's own __symbols__ or the
+ * live tree's resolves to a path.
  */
 #include <errno.h>
 #include <libfdt.h>
@@ -11,53 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfm_private.h"
+#include "dt.h"
 
-#define PATH_LEN 4096
-
-struct fdt_ctx {
-	const char *name;		/* for messages */
+struct fdt_source {
+	struct cfm_dt_source src;	/* first: what the walker sees */
 	const void *fdt;
 	const char *live_dir;
 };
 
 static uint32_t be32(const void *blob, size_t off)
 {
-	const unsigned char *p = (const unsigned char *)blob + off;
-
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+	return cfm_be32((const char *)blob + off);
 }
 
-/*
- * Walk the blob before libfdt does: libfdt 1.6.1's fdt_check_full() loops
- * forever on a negative property length and crashes on some old-version
- * headers. Returns NULL if the blob is sound enough, or why not.
- */
-static const char *precheck(const void *blob, size_t len)
+/* The tags of the structure block [off, end): NULL if sound, or why not. */
+static const char *check_struct(const void *blob, size_t off, size_t end,
+				size_t strings, size_t strings_size)
 {
-	size_t off, end, size, strings, strings_size;
-	uint32_t version;
 	int depth = 0;
 
-	if (be32(blob, 0) != FDT_MAGIC)
-		return NULL;		/* fdt_check_full() names it */
-	size = be32(blob, 4);		/* totalsize */
-	version = be32(blob, 20);
-	if (size > len || size < 40)
-		return NULL;
-	/* 16 was current in 2006; dtc has written 17 since. */
-	if (version < 16)
-		return "version older than 16";
-	off = be32(blob, 8);		/* off_dt_struct */
-	/* size_dt_struct came with version 17; before, the blob bounds it. */
-	end = version >= 17 ? off + (size_t)be32(blob, 36) : size;
-	strings = be32(blob, 12);	/* off_dt_strings */
-	strings_size = be32(blob, 32);	/* size_dt_strings */
-	if (off > size || end > size || end < off || off % 4)
-		return "bad structure block";
-	if (strings > size || strings_size > size - strings)
-		return "bad strings block";
 	while (off + 4 <= end) {
 		uint32_t tag = be32(blob, off);
 		const char *nul;
@@ -97,20 +70,51 @@ static const char *precheck(const void *blob, size_t len)
 	return "no end tag";
 }
 
+/*
+ * Walk the blob before libfdt does: libfdt 1.6.1's fdt_check_full() loops
+ * forever on a negative property length and crashes on some old-version
+ * headers. Returns NULL if the blob is sound enough, or why not.
+ */
+static const char *precheck(const void *blob, size_t len)
+{
+	size_t off, end, size, strings, strings_size;
+	uint32_t version;
+
+	if (be32(blob, 0) != FDT_MAGIC)
+		return NULL;		/* fdt_check_full() names it */
+	size = be32(blob, 4);		/* totalsize */
+	version = be32(blob, 20);
+	if (size > len || size < 40)
+		return NULL;
+	/* 16 was current in 2006; dtc has written 17 since. */
+	if (version < 16)
+		return "version older than 16";
+	off = be32(blob, 8);		/* off_dt_struct */
+	/* size_dt_struct came with version 17; before, the blob bounds it. */
+	end = version >= 17 ? off + (size_t)be32(blob, 36) : size;
+	strings = be32(blob, 12);	/* off_dt_strings */
+	strings_size = be32(blob, 32);	/* size_dt_strings */
+	if (off > size || end > size || end < off || off % 4)
+		return "bad structure block";
+	if (strings > size || strings_size > size - strings)
+		return "bad strings block";
+	return check_struct(blob, off, end, strings, strings_size);
+}
+
 /* The label that __fixups__ gives for path:prop:0, or NULL. */
-static const char *fixup_label(const struct fdt_ctx *c, const char *path,
+static const char *fixup_label(const struct fdt_source *s, const char *path,
 			       const char *prop)
 {
-	int fix = fdt_path_offset(c->fdt, "/__fixups__"), off;
+	int fix = fdt_path_offset(s->fdt, "/__fixups__"), off;
 	size_t plen = strlen(path), prlen = strlen(prop);
 
 	if (fix < 0)
 		return NULL;
-	fdt_for_each_property_offset(off, c->fdt, fix) {
+	fdt_for_each_property_offset(off, s->fdt, fix) {
 		const char *label, *v;
 		int len;
 
-		v = fdt_getprop_by_offset(c->fdt, off, &label, &len);
+		v = fdt_getprop_by_offset(s->fdt, off, &label, &len);
 		if (!v || len <= 0)
 			continue;
 		/* A list of NUL-terminated "path:property:offset" strings. */
@@ -133,30 +137,30 @@ static const char *fixup_label(const struct fdt_ctx *c, const char *path,
 }
 
 /* Resolve a label through __symbols__ of the blob, then of the live tree. */
-static int symbol_path(const struct fdt_ctx *c, const char *label,
+static int symbol_path(const struct fdt_source *s, const char *label,
 		       char *out, size_t size)
 {
-	int sym = fdt_path_offset(c->fdt, "/__symbols__"), len;
-	char file[PATH_LEN];
+	int sym = fdt_path_offset(s->fdt, "/__symbols__"), len;
+	char file[CFM_DT_PATH_MAX];
 	const char *v;
 	size_t n;
 
 	if (sym >= 0) {
-		v = fdt_getprop(c->fdt, sym, label, &len);
+		v = fdt_getprop(s->fdt, sym, label, &len);
 		if (v && len > 1 && v[0] == '/' && memchr(v, '\0', (size_t)len) == v + len - 1 &&
 		    (size_t)len <= size) {
 			memcpy(out, v, (size_t)len);
 			return 0;
 		}
 	}
-	if (!c->live_dir || strchr(label, '/') || !strcmp(label, ".") ||
+	if (!s->live_dir || strchr(label, '/') || !strcmp(label, ".") ||
 	    !strcmp(label, ".."))
 		return -ENOENT;
-	if (snprintf(file, sizeof(file), "%s/__symbols__/%s", c->live_dir,
+	if (snprintf(file, sizeof(file), "%s/__symbols__/%s", s->live_dir,
 		     label) >= (int)sizeof(file))
 		return -ENOENT;
 	/* A string property: the path and its terminating NUL. */
-	if (__cfm_read_file(file, out, size - 1, &n) || !n)
+	if (cfm_read_file(file, out, size - 1, &n) || !n)
 		return -ENOENT;
 	out[n] = '\0';
 	if (strlen(out) + 1 < n || out[0] != '/')
@@ -164,175 +168,178 @@ static int symbol_path(const struct fdt_ctx *c, const char *label,
 	return 0;
 }
 
-static int resolve_target(const struct fdt_ctx *c, int node, const char *path,
-			  struct cfm_map *m)
+/*
+ * target-dev's phandle, ph, to a path: a node of the blob outside any
+ * overlay fragment or, in an overlay, the label __fixups__ gives for it.
+ */
+static int fdt_resolve_target(struct cfm_dt_source *src,
+			      const struct cfm_dt_node *node, uint32_t ph,
+			      const char *origin, char **path)
 {
-	char target[PATH_LEN];
+	const struct fdt_source *s = (const struct fdt_source *)src;
+	char target[CFM_DT_PATH_MAX];
 	const char *label;
-	uint32_t ph;
-	const void *v;
-	int len, off, ret;
+	int off;
 
-	v = fdt_getprop(c->fdt, node, CFM_DT_TARGET, &len);
-	if (!v)
-		return __cfm_error(-EINVAL, "%s: missing " CFM_DT_TARGET, m->origin);
-	ret = __cfm_dt_parse_phandle(m->origin, v, (size_t)len, &ph);
-	if (ret)
-		return ret;
-	off = (ph && ph != (uint32_t)-1) ? fdt_node_offset_by_phandle(c->fdt, ph)
+	*path = NULL;
+	off = (ph && ph != (uint32_t)-1) ? fdt_node_offset_by_phandle(s->fdt, ph)
 					 : -FDT_ERR_NOTFOUND;
 	if (off >= 0) {
-		if (fdt_get_path(c->fdt, off, target, sizeof(target)))
-			return __cfm_error(-EINVAL, "%s: " CFM_DT_TARGET ": path too long",
-					   m->origin);
+		if (fdt_get_path(s->fdt, off, target, sizeof(target)))
+			return cfm_error(-EINVAL, "%s: " CFM_DT_TARGET ": path too long",
+					 origin);
 		if (strstr(target, "/__overlay__"))
-			return __cfm_error(-ENOTSUP, "%s: " CFM_DT_TARGET ": %s is inside an overlay fragment (unsupported)",
-					   m->origin, target);
+			return cfm_error(-ENOTSUP, "%s: " CFM_DT_TARGET ": %s is inside an overlay fragment (unsupported)",
+					 origin, target);
 	} else {
-		label = fixup_label(c, path, CFM_DT_TARGET);
+		label = fixup_label(s, node->path, CFM_DT_TARGET);
 		if (!label)
-			return __cfm_error(-ENOENT, "%s: " CFM_DT_TARGET ": phandle 0x%x matches no node",
-					   m->origin, ph);
-		if (symbol_path(c, label, target, sizeof(target)))
-			return __cfm_error(-ENOENT, "%s: " CFM_DT_TARGET ": label '%s' is in no __symbols__",
-					   m->origin, label);
+			return 0;
+		if (symbol_path(s, label, target, sizeof(target)))
+			return cfm_error(-ENOENT, "%s: " CFM_DT_TARGET ": label '%s' is in no __symbols__",
+					 origin, label);
 	}
-	m->target_node = strdup(target);
-	return m->target_node ? 0 : -ENOMEM;
+	*path = strdup(target);
+	return *path ? 0 : -ENOMEM;
 }
 
-static int read_tables(const struct fdt_ctx *c, int node, struct cfm_map *m)
+static int fdt_find_map_node(struct cfm_dt_source *src,
+			     struct cfm_dt_node *node)
 {
-	struct __cfm_table *t;
-	const char *name;
-	unsigned int cpu;
-	const void *v;
-	int len, off, ret;
+	const struct fdt_source *s = (const struct fdt_source *)src;
+	int off, depth = 0;
 
-	v = fdt_getprop(c->fdt, node, CFM_DT_TABLE, &len);
-	if (v) {
-		/* As in the kernel governor, a common table wins. */
-		return __cfm_dt_parse_table(m->origin, CFM_DT_TABLE, v,
-					    (size_t)len, &m->common);
+	for (off = fdt_next_node(s->fdt, -1, &depth); off >= 0;
+	     off = fdt_next_node(s->fdt, off, &depth)) {
+		const char *n = fdt_get_name(s->fdt, off, NULL);
+
+		if (n && cfm_dt_is_map_node(n)) {
+			node->path = NULL;
+			node->off = off;
+			return 1;
+		}
 	}
-	fdt_for_each_property_offset(off, c->fdt, node) {
-		v = fdt_getprop_by_offset(c->fdt, off, &name, &len);
-		if (!v || !name)
+	return 0;
+}
+
+static int fdt_for_each_child(struct cfm_dt_source *src,
+			      const struct cfm_dt_node *node,
+			      cfm_dt_node_fn fn, void *arg)
+{
+	const struct fdt_source *s = (const struct fdt_source *)src;
+	char path[CFM_DT_PATH_MAX];
+	struct cfm_dt_node child = { .path = path };
+	int ret;
+
+	fdt_for_each_subnode(child.off, s->fdt, node->off) {
+		if (fdt_get_path(s->fdt, child.off, path, sizeof(path)))
+			return cfm_error(-EINVAL, "%s: node path too long",
+					 src->name);
+		ret = fn(arg, &child);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int fdt_get_prop(struct cfm_dt_source *src,
+			const struct cfm_dt_node *node, const char *name,
+			struct cfm_dt_value *v)
+{
+	const struct fdt_source *s = (const struct fdt_source *)src;
+	int len;
+
+	v->data = fdt_getprop(s->fdt, node->off, name, &len);
+	if (!v->data)
+		return -ENOENT;
+	v->len = (size_t)len;
+	v->owned = NULL;
+	return 0;
+}
+
+static int fdt_visit_props(struct cfm_dt_source *src,
+			   const struct cfm_dt_node *node,
+			   const struct cfm_dt_visit *visit)
+{
+	const struct fdt_source *s = (const struct fdt_source *)src;
+	struct cfm_dt_value v = { 0 };
+	const char *name;
+	int off, len, ret;
+
+	fdt_for_each_property_offset(off, s->fdt, node->off) {
+		v.data = fdt_getprop_by_offset(s->fdt, off, &name, &len);
+		if (!v.data || !name)
 			continue;
-		ret = __cfm_dt_cpu_prop(m->origin, name, &cpu);
+		ret = visit->pick(visit->arg, name);
 		if (ret <= 0) {
 			if (ret)
 				return ret;
 			continue;
 		}
-		ret = __cfm_dt_parse_table(m->origin, name, v, (size_t)len, &t);
+		v.len = (size_t)len;
+		ret = visit->take(visit->arg, name, &v);
 		if (ret)
 			return ret;
-		ret = __cfm_map_add_cpu_table(m, cpu, t);
-		if (ret)
-			return __cfm_error(ret, "%s: %s: %s", m->origin, name,
-					   strerror(-ret));
 	}
-	return __cfm_dt_check_tables(m);
+	return 0;
 }
 
-static int load_child(const struct fdt_ctx *c, int node, struct cfm_config *out)
+static const struct cfm_dt_ops fdt_ops = {
+	.find_map_node = fdt_find_map_node, .get_prop = fdt_get_prop,
+	.for_each_child = fdt_for_each_child, .visit_props = fdt_visit_props,
+	.resolve_target = fdt_resolve_target,
+};
+
+/* Is the blob one libfdt can walk safely? 0, or -EINVAL with the reason. */
+static int check_blob(const char *name, const void *blob, size_t len)
 {
-	char path[PATH_LEN], origin[PATH_LEN + 256];
-	struct cfm_map *m;
+	const char *why;
+	int err;
+
+	why = precheck(blob, len);
+	if (why)
+		return cfm_error(-EINVAL, "%s: not a valid flattened device tree (%s)",
+				 name, why);
+	/* Check the whole structure once, so walking it later is safe. */
+	err = fdt_check_full(blob, len);
+	if (err)
+		return cfm_error(-EINVAL, "%s: not a valid flattened device tree (%s)",
+				 name, fdt_strerror(err));
+	return 0;
+}
+
+CFM_EXPORT int cfm_config_load_fdt(struct cfm_config *cfg, const char *name,
+				   const void *blob, size_t len,
+				   const char *live_dir)
+{
+	struct fdt_source s = {
+		.src = { .ops = &fdt_ops, .name = name },
+		.fdt = blob,
+		.live_dir = live_dir,
+	};
+	void *copy = NULL;
 	int ret;
 
-	if (fdt_get_path(c->fdt, node, path, sizeof(path)))
-		return __cfm_error(-EINVAL, "%s: node path too long", c->name);
-	snprintf(origin, sizeof(origin), "%s: %s", c->name, path);
-	m = __cfm_map_new(origin);
-	if (!m)
-		return __cfm_error(-ENOMEM, "%s: out of memory", origin);
-	ret = resolve_target(c, node, path, m);
-	if (!ret)
-		ret = read_tables(c, node, m);
-	if (ret) {
-		if (ret == -ENOMEM)
-			__cfm_error(ret, "%s: out of memory", origin);
-		__cfm_map_free(m);
-		return ret;
-	}
-	return __cfm_config_add(out, m);
-}
-
-CFM_API int cfm_config_load_fdt(struct cfm_config *cfg, const char *name,
-				const void *blob, size_t len,
-				const char *live_dir)
-{
-	struct fdt_ctx c = { .name = name, .fdt = blob, .live_dir = live_dir };
-	struct cfm_config out = { 0 };
-	int node, child, depth = 0, err, ret = 0;
-	const char *why;
-	void *copy = NULL;
-
 	if (len < sizeof(struct fdt_header))
-		return __cfm_error(-EINVAL, "%s: not a flattened device tree (too short)",
-				   name);
+		return cfm_error(-EINVAL, "%s: not a flattened device tree (too short)",
+				 name);
 	/* libfdt wants the blob 8-byte aligned. */
 	if ((uintptr_t)blob & 7) {
 		copy = malloc(len);
 		if (!copy)
-			return __cfm_error(-ENOMEM, "%s: out of memory", name);
+			return cfm_error(-ENOMEM, "%s: out of memory", name);
 		memcpy(copy, blob, len);
-		c.fdt = blob = copy;
+		s.fdt = copy;
 	}
-	why = precheck(blob, len);
-	if (why) {
-		ret = __cfm_error(-EINVAL, "%s: not a valid flattened device tree (%s)",
-				  name, why);
-		goto out;
-	}
-	/* Check the whole structure once, so walking it later is safe. */
-	err = fdt_check_full(blob, len);
-	if (err) {
-		ret = __cfm_error(-EINVAL, "%s: not a valid flattened device tree (%s)",
-				  name, fdt_strerror(err));
-		goto out;
-	}
-	for (node = fdt_next_node(blob, -1, &depth); node >= 0;
-	     node = fdt_next_node(blob, node, &depth)) {
-		const char *n = fdt_get_name(blob, node, NULL);
-
-		if (n && __cfm_dt_is_map_node(n))
-			break;
-	}
-	if (node < 0) {
-		ret = __cfm_error(-ENOENT, "%s: no " CFM_DT_NODE " node", name);
-		goto out;
-	}
-	fdt_for_each_subnode(child, blob, node) {
-		ret = load_child(&c, child, &out);
-		if (ret)
-			goto out;
-	}
-	if (!out.nr_maps) {
-		ret = __cfm_error(-EINVAL, "%s: " CFM_DT_NODE " has no device nodes",
-				  name);
-		goto out;
-	}
-	ret = __cfm_config_merge(cfg, &out);
-out:
-	__cfm_config_clear(&out);
+	ret = check_blob(name, s.fdt, len);
+	if (!ret)
+		ret = cfm_dt_load(cfg, &s.src);
 	free(copy);
 	return ret;
 }
 
-CFM_API int cfm_config_load_dtb(struct cfm_config *cfg, const char *path,
-				const char *live_dir)
+CFM_EXPORT int cfm_config_load_dtb(struct cfm_config *cfg, const char *path,
+				   const char *live_dir)
 {
-	size_t len;
-	char *buf;
-	int ret;
-
-	ret = __cfm_slurp(path, &buf, &len);
-	if (ret)
-		return ret;
-	ret = cfm_config_load_fdt(cfg, path, buf, len, live_dir);
-	free(buf);
-	return ret;
+	return cfm_load_path(cfg, path, cfm_config_load_fdt, live_dir);
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The devfreq-cpufreq-map binding from a live tree directory, laid out as
- * /proc/device-tree: a directory per node, a file per property (raw,
- * big-endian), phandles in each node's "phandle" file.
+ * The live tree back end of the device-tree accessor (dt.h): a directory
+ * laid out as /proc/device-tree, a directory per node, a file per property
+ * (raw, big-endian), phandles in each node's "phandle" file.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,25 +11,27 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cfm_private.h"
+#include "dt.h"
 
-#define PATH_LEN 4096
-
-struct live_ctx {
-	const char *dir;
-	char full[PATH_LEN];		/* dir + node path, scratch */
+/* Node paths below the directory are "" (the root) or "/a/b". */
+struct live_source {
+	struct cfm_dt_source src;	/* first: what the walker sees; its
+					   name is the directory */
+	char full[CFM_DT_PATH_MAX];	/* directory + node path, scratch */
+	char map[CFM_DT_PATH_MAX];	/* the binding's node, once found */
 };
 
 /* Returns 1 to stop the walk at this node, 0 to go on, <0 on error. */
-typedef int (*visit_fn)(struct live_ctx *c, const char *rel, void *arg);
+typedef int (*visit_fn)(struct live_source *c, const char *rel, void *arg);
 
-static int full_path(struct live_ctx *c, const char *rel, const char *prop)
+static int full_path(struct live_source *c, const char *rel, const char *prop)
 {
-	int n = snprintf(c->full, sizeof(c->full), "%s%s%s%s", c->dir, rel,
-			 prop ? "/" : "", prop ? prop : "");
+	int n = snprintf(c->full, sizeof(c->full), "%s%s%s%s", c->src.name,
+			 rel, prop ? "/" : "", prop ? prop : "");
 
 	if (n < 0 || n >= (int)sizeof(c->full))
-		return __cfm_error(-ENAMETOOLONG, "%s%s: path too long", c->dir, rel);
+		return cfm_error(-ENAMETOOLONG, "%s%s: path too long",
+				 c->src.name, rel);
 	return 0;
 }
 
@@ -39,7 +41,7 @@ static int not_dot(const struct dirent *d)
 }
 
 /* Sorted entries of node rel that are (want_dirs) or are not directories. */
-static int list(struct live_ctx *c, const char *rel, bool want_dirs,
+static int list(struct live_source *c, const char *rel, bool want_dirs,
 		struct dirent ***out)
 {
 	struct dirent **ents;
@@ -50,7 +52,7 @@ static int list(struct live_ctx *c, const char *rel, bool want_dirs,
 		return ret;
 	n = scandir(c->full[0] ? c->full : "/", &ents, not_dot, alphasort);
 	if (n < 0)
-		return __cfm_error(-errno, "%s: %s", c->full, strerror(errno));
+		return cfm_error(-errno, "%s: %s", c->full, strerror(errno));
 	for (i = 0; i < n; i++) {
 		struct stat st;
 		bool is_dir;
@@ -75,7 +77,7 @@ static void free_list(struct dirent **ents, int n)
 }
 
 /* Depth-first, in name order, as the kernel's allnodes order would be. */
-static int walk(struct live_ctx *c, char *rel, int depth, visit_fn fn,
+static int walk(struct live_source *c, char *rel, int depth, visit_fn fn,
 		void *arg)
 {
 	size_t len = strlen(rel);
@@ -85,15 +87,15 @@ static int walk(struct live_ctx *c, char *rel, int depth, visit_fn fn,
 	ret = fn(c, rel, arg);
 	if (ret)
 		return ret;
-	if (depth >= CFM_MAX_DT_DEPTH)
+	if (depth >= CFM_DT_MAX_DEPTH)
 		return 0;
 	n = list(c, rel, true, &ents);
 	if (n < 0)
 		return n;
 	for (i = 0; i < n && !ret; i++) {
-		if (len + 1 + strlen(ents[i]->d_name) >= PATH_LEN) {
-			ret = __cfm_error(-ENAMETOOLONG, "%s%s: path too long",
-					  c->dir, rel);
+		if (len + 1 + strlen(ents[i]->d_name) >= CFM_DT_PATH_MAX) {
+			ret = cfm_error(-ENAMETOOLONG, "%s%s: path too long",
+					c->src.name, rel);
 			break;
 		}
 		rel[len] = '/';
@@ -107,17 +109,17 @@ static int walk(struct live_ctx *c, char *rel, int depth, visit_fn fn,
 	return ret;
 }
 
-static int is_map_node(struct live_ctx *c, const char *rel, void *arg)
+static int is_map_node(struct live_source *c, const char *rel, void *arg)
 {
 	const char *base = strrchr(rel, '/');
 
 	(void)c;
 	(void)arg;
-	return base && __cfm_dt_is_map_node(base + 1);
+	return base && cfm_dt_is_map_node(base + 1);
 }
 
 /* Read property prop of node rel; -ENOENT if absent (no message). */
-static int read_prop(struct live_ctx *c, const char *rel, const char *prop,
+static int read_prop(struct live_source *c, const char *rel, const char *prop,
 		     char **val, size_t *len)
 {
 	struct stat st;
@@ -128,7 +130,7 @@ static int read_prop(struct live_ctx *c, const char *rel, const char *prop,
 		return ret;
 	if (lstat(c->full, &st) || !S_ISREG(st.st_mode))
 		return -ENOENT;
-	return __cfm_slurp(c->full, val, len);
+	return cfm_slurp(c->full, val, len);
 }
 
 struct phandle_search {
@@ -136,23 +138,22 @@ struct phandle_search {
 	char *found;
 };
 
-static int has_phandle(struct live_ctx *c, const char *rel, void *arg)
+static int has_phandle(struct live_source *c, const char *rel, void *arg)
 {
 	struct phandle_search *s = arg;
 	const char *props[] = { "phandle", "linux,phandle" };
 	unsigned int i;
 
 	for (i = 0; i < 2; i++) {
-		uint32_t ph;
 		size_t len;
 		char *v;
-		int ret;
+		bool match;
 
 		if (read_prop(c, rel, props[i], &v, &len))
 			continue;
-		ret = __cfm_dt_parse_phandle("", v, len, &ph);
+		match = len == 4 && cfm_be32(v) == s->phandle;
 		free(v);
-		if (!ret && ph == s->phandle) {
+		if (match) {
 			s->found = strdup(rel[0] ? rel : "/");
 			return s->found ? 1 : -ENOMEM;
 		}
@@ -160,145 +161,134 @@ static int has_phandle(struct live_ctx *c, const char *rel, void *arg)
 	return 0;
 }
 
-static int resolve_target(struct live_ctx *c, const char *rel, struct cfm_map *m)
+/* The node whose phandle file holds ph, searched in the whole tree. */
+static int live_resolve_target(struct cfm_dt_source *src,
+			       const struct cfm_dt_node *node, uint32_t ph,
+			       const char *origin, char **path)
 {
-	struct phandle_search s = { 0 };
-	char root[PATH_LEN] = "";
-	size_t len;
-	char *v;
+	struct live_source *c = (struct live_source *)src;
+	struct phandle_search s = { .phandle = ph };
+	char root[CFM_DT_PATH_MAX] = "";
 	int ret;
 
-	ret = read_prop(c, rel, CFM_DT_TARGET, &v, &len);
-	if (ret == -ENOENT)
-		return __cfm_error(ret, "%s: missing " CFM_DT_TARGET, m->origin);
-	if (ret)
-		return ret;
-	ret = __cfm_dt_parse_phandle(m->origin, v, len, &s.phandle);
-	free(v);
-	if (ret)
-		return ret;
+	(void)node;
+	(void)origin;
+	*path = NULL;
 	ret = walk(c, root, 0, has_phandle, &s);
 	if (ret < 0)
 		return ret;
-	if (!s.found || !s.phandle || s.phandle == (uint32_t)-1) {
+	/* 0 and ~0 are no phandle, whatever a node's file says. */
+	if (!ph || ph == (uint32_t)-1)
 		free(s.found);
-		return __cfm_error(-ENOENT, "%s: " CFM_DT_TARGET ": phandle 0x%x matches no node",
-				   m->origin, s.phandle);
-	}
-	m->target_node = s.found;
+	else
+		*path = s.found;
 	return 0;
 }
 
-static int read_tables(struct live_ctx *c, const char *rel, struct cfm_map *m)
+static int live_find_map_node(struct cfm_dt_source *src,
+			      struct cfm_dt_node *node)
+{
+	struct live_source *c = (struct live_source *)src;
+	int ret;
+
+	c->map[0] = '\0';
+	ret = walk(c, c->map, 0, is_map_node, NULL);
+	/* walk() stopped with map naming the node it found. */
+	node->path = c->map;
+	node->off = 0;
+	return ret;
+}
+
+static int live_for_each_child(struct cfm_dt_source *src,
+			       const struct cfm_dt_node *node,
+			       cfm_dt_node_fn fn, void *arg)
+{
+	struct live_source *c = (struct live_source *)src;
+	char path[CFM_DT_PATH_MAX];
+	struct cfm_dt_node child = { .path = path };
+	struct dirent **ents;
+	int n, i, ret = 0;
+
+	n = list(c, node->path, true, &ents);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && !ret; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", node->path,
+			     ents[i]->d_name) >= (int)sizeof(path))
+			ret = cfm_error(-ENAMETOOLONG, "%s%s: path too long",
+					src->name, node->path);
+		else
+			ret = fn(arg, &child);
+	}
+	free_list(ents, n);
+	return ret;
+}
+
+static int live_get_prop(struct cfm_dt_source *src,
+			 const struct cfm_dt_node *node, const char *name,
+			 struct cfm_dt_value *v)
+{
+	char *val;
+	int ret;
+
+	ret = read_prop((struct live_source *)src, node->path, name, &val,
+			&v->len);
+	if (ret)
+		return ret;
+	v->data = v->owned = val;
+	return 0;
+}
+
+/* The files of the node's directory, in name order. */
+static int live_visit_props(struct cfm_dt_source *src,
+			    const struct cfm_dt_node *node,
+			    const struct cfm_dt_visit *visit)
 {
 	struct dirent **ents;
-	struct __cfm_table *t;
-	unsigned int cpu;
-	int n, i, ret;
-	size_t len;
-	char *v;
+	struct cfm_dt_value v;
+	int n, i, ret = 0;
 
-	ret = read_prop(c, rel, CFM_DT_TABLE, &v, &len);
-	if (!ret) {
-		/* As in the kernel governor, a common table wins. */
-		ret = __cfm_dt_parse_table(m->origin, CFM_DT_TABLE, v, len,
-					   &m->common);
-		free(v);
-		return ret;
-	}
-	if (ret != -ENOENT)
-		return ret;
-	n = list(c, rel, false, &ents);
+	n = list((struct live_source *)src, node->path, false, &ents);
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
 
-		ret = __cfm_dt_cpu_prop(m->origin, name, &cpu);
+		ret = visit->pick(visit->arg, name);
 		if (ret <= 0) {
 			if (ret)
 				break;
 			continue;
 		}
-		ret = read_prop(c, rel, name, &v, &len);
+		ret = live_get_prop(src, node, name, &v);
 		if (ret)
 			break;
-		ret = __cfm_dt_parse_table(m->origin, name, v, len, &t);
-		free(v);
-		if (ret)
-			break;
-		ret = __cfm_map_add_cpu_table(m, cpu, t);
+		ret = visit->take(visit->arg, name, &v);
+		free(v.owned);
 		if (ret)
 			break;
 	}
 	free_list(ents, n);
-	return ret < 0 ? ret : __cfm_dt_check_tables(m);
+	return ret;
 }
 
-static int load_child(struct live_ctx *c, const char *rel,
-		      struct cfm_config *out)
+static const struct cfm_dt_ops live_ops = {
+	.find_map_node = live_find_map_node, .get_prop = live_get_prop,
+	.for_each_child = live_for_each_child, .visit_props = live_visit_props,
+	.resolve_target = live_resolve_target,
+};
+
+CFM_EXPORT int cfm_config_load_live(struct cfm_config *cfg, const char *dir)
 {
-	char origin[PATH_LEN * 2];
-	struct cfm_map *m;
+	struct live_source *c;
 	int ret;
-
-	snprintf(origin, sizeof(origin), "%s: %s", c->dir, rel);
-	m = __cfm_map_new(origin);
-	if (!m)
-		return __cfm_error(-ENOMEM, "%s: out of memory", origin);
-	ret = resolve_target(c, rel, m);
-	if (!ret)
-		ret = read_tables(c, rel, m);
-	if (ret) {
-		if (ret == -ENOMEM)
-			__cfm_error(ret, "%s: out of memory", origin);
-		__cfm_map_free(m);
-		return ret;
-	}
-	return __cfm_config_add(out, m);
-}
-
-CFM_API int cfm_config_load_live(struct cfm_config *cfg, const char *dir)
-{
-	struct live_ctx *c;
-	struct cfm_config out = { 0 };
-	char rel[PATH_LEN] = "", child[PATH_LEN];
-	struct dirent **ents = NULL;
-	int n = 0, i, ret;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return __cfm_error(-ENOMEM, "%s: out of memory", dir);
-	c->dir = dir;
-	ret = walk(c, rel, 0, is_map_node, NULL);
-	if (ret < 0)
-		goto out;
-	if (!ret) {
-		ret = __cfm_error(-ENOENT, "%s: no " CFM_DT_NODE " node", dir);
-		goto out;
-	}
-	/* walk() stopped with rel naming the node it found. */
-	n = list(c, rel, true, &ents);
-	if (n < 0) {
-		ret = n;
-		n = 0;
-		goto out;
-	}
-	for (i = 0, ret = 0; i < n && !ret; i++) {
-		if (snprintf(child, sizeof(child), "%s/%s", rel,
-			     ents[i]->d_name) >= (int)sizeof(child))
-			ret = __cfm_error(-ENAMETOOLONG, "%s%s: path too long",
-					  dir, rel);
-		else
-			ret = load_child(c, child, &out);
-	}
-	if (!ret && !out.nr_maps)
-		ret = __cfm_error(-EINVAL, "%s: %s has no device nodes", dir, rel);
-	if (!ret)
-		ret = __cfm_config_merge(cfg, &out);
-out:
-	free_list(ents, n);
-	__cfm_config_clear(&out);
+		return cfm_error(-ENOMEM, "%s: out of memory", dir);
+	c->src.ops = &live_ops;
+	c->src.name = dir;
+	ret = cfm_dt_load(cfg, &c->src);
 	free(c);
 	return ret;
 }

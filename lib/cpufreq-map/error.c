@@ -3,11 +3,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "cfm_private.h"
+#include "internal.h"
 
 static _Thread_local char cfm_errbuf[1024];
 
-int __cfm_error(int err, const char *fmt, ...)
+int cfm_error(int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -17,7 +17,7 @@ int __cfm_error(int err, const char *fmt, ...)
 	return err;
 }
 
-CFM_API const char *cfm_last_error(void)
+CFM_EXPORT const char *cfm_last_error(void)
 {
 	return cfm_errbuf;
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cfm_private.h"
+#include "internal.h"
 
 static int read_fd(int fd, char *buf, size_t size, size_t *len)
 {
@@ -33,7 +33,7 @@ static int read_fd(int fd, char *buf, size_t size, size_t *len)
 	return 0;
 }
 
-int __cfm_read_file(const char *path, char *buf, size_t size, size_t *len)
+int cfm_read_file(const char *path, char *buf, size_t size, size_t *len)
 {
 	int fd, ret;
 	char extra;
@@ -41,14 +41,14 @@ int __cfm_read_file(const char *path, char *buf, size_t size, size_t *len)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return __cfm_error(-errno, "%s: %s", path, strerror(errno));
+		return cfm_error(-errno, "%s: %s", path, strerror(errno));
 	ret = read_fd(fd, buf, size, len);
 	/* One more byte tells a full buffer from a file too long for it. */
 	if (!ret && *len == size && !read_fd(fd, &extra, 1, &n) && n)
 		ret = -EFBIG;
 	close(fd);
 	if (ret)
-		return __cfm_error(ret, "%s: %s", path, strerror(-ret));
+		return cfm_error(ret, "%s: %s", path, strerror(-ret));
 	return 0;
 }
 
@@ -61,21 +61,21 @@ static size_t trim_end(const char *s, size_t n)
 	return n;
 }
 
-int __cfm_read_str(const char *path, char *buf, size_t size)
+int cfm_read_str(const char *path, char *buf, size_t size)
 {
 	size_t len;
 	int ret;
 
-	ret = __cfm_read_file(path, buf, size - 1, &len);
+	ret = cfm_read_file(path, buf, size - 1, &len);
 	if (ret)
 		return ret;
 	if (memchr(buf, '\0', len))
-		return __cfm_error(-EINVAL, "%s: not text", path);
+		return cfm_error(-EINVAL, "%s: not text", path);
 	buf[trim_end(buf, len)] = '\0';
 	return 0;
 }
 
-bool __cfm_strtou64(const char *s, size_t n, uint64_t max, uint64_t *val)
+bool cfm_strtou64(const char *s, size_t n, uint64_t max, uint64_t *val)
 {
 	uint64_t v = 0;
 	size_t i;
@@ -96,27 +96,51 @@ bool __cfm_strtou64(const char *s, size_t n, uint64_t max, uint64_t *val)
 	return true;
 }
 
-int __cfm_parse_u64(const char *path, const char *s, uint64_t *val)
+const char *cfm_number_range(const char *s, uint64_t max, uint64_t *lo,
+			     uint64_t *hi, size_t *bad_len)
 {
-	if (!__cfm_strtou64(s, strlen(s), UINT64_MAX, val))
-		return __cfm_error(-EINVAL, "%s: not a number: '%.40s'", path, s);
+	static const char blanks[] = " \t\n";
+	uint64_t v;
+
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (s += strspn(s, blanks); *s; s += strspn(s, blanks)) {
+		size_t n = strcspn(s, blanks);
+
+		if (!cfm_strtou64(s, n, max, &v)) {
+			*bad_len = n;
+			return s;
+		}
+		if (v < *lo)
+			*lo = v;
+		if (v > *hi)
+			*hi = v;
+		s += n;
+	}
+	return NULL;
+}
+
+int cfm_parse_u64(const char *path, const char *s, uint64_t *val)
+{
+	if (!cfm_strtou64(s, strlen(s), UINT64_MAX, val))
+		return cfm_error(-EINVAL, "%s: not a number: '%.40s'", path, s);
 	return 0;
 }
 
-int __cfm_read_u64(const char *path, uint64_t *val)
+int cfm_read_u64(const char *path, uint64_t *val)
 {
 	char buf[64];
 	int ret;
 
-	ret = __cfm_read_str(path, buf, sizeof(buf));
+	ret = cfm_read_str(path, buf, sizeof(buf));
 	if (ret == -EFBIG)
-		return __cfm_error(-EINVAL, "%s: not a number", path);
+		return cfm_error(-EINVAL, "%s: not a number", path);
 	if (ret)
 		return ret;
-	return __cfm_parse_u64(path, buf, val);
+	return cfm_parse_u64(path, buf, val);
 }
 
-int __cfm_write_str(const char *path, const char *s)
+int cfm_write_str(const char *path, const char *s)
 {
 	size_t len = strlen(s);
 	ssize_t n;
@@ -125,7 +149,7 @@ int __cfm_write_str(const char *path, const char *s)
 	/* O_TRUNC: a plain file (a test tree) must not keep stale bytes. */
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
-		return __cfm_error(-errno, "%s: %s", path, strerror(errno));
+		return cfm_error(-errno, "%s: %s", path, strerror(errno));
 	do {
 		n = write(fd, s, len);
 	} while (n < 0 && errno == EINTR);
@@ -133,24 +157,24 @@ int __cfm_write_str(const char *path, const char *s)
 		int err = errno;
 
 		close(fd);
-		return __cfm_error(-err, "%s: %s", path, strerror(err));
+		return cfm_error(-err, "%s: %s", path, strerror(err));
 	}
 	if (close(fd) < 0)
-		return __cfm_error(-errno, "%s: %s", path, strerror(errno));
+		return cfm_error(-errno, "%s: %s", path, strerror(errno));
 	if ((size_t)n != len)
-		return __cfm_error(-EIO, "%s: short write", path);
+		return cfm_error(-EIO, "%s: short write", path);
 	return 0;
 }
 
-int __cfm_write_u64(const char *path, uint64_t val)
+int cfm_write_u64(const char *path, uint64_t val)
 {
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%" PRIu64 "\n", val);
-	return __cfm_write_str(path, buf);
+	return cfm_write_str(path, buf);
 }
 
-int __cfm_slurp(const char *path, char **bufp, size_t *lenp)
+int cfm_slurp(const char *path, char **bufp, size_t *lenp)
 {
 	size_t cap = 4096, len = 0;
 	char *buf = NULL;
@@ -158,13 +182,13 @@ int __cfm_slurp(const char *path, char **bufp, size_t *lenp)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return __cfm_error(-errno, "%s: %s", path, strerror(errno));
+		return cfm_error(-errno, "%s: %s", path, strerror(errno));
 	for (;;) {
 		char *nb = realloc(buf, cap + 1);
 		ssize_t n;
 
 		if (!nb) {
-			ret = __cfm_error(-ENOMEM, "%s: out of memory", path);
+			ret = cfm_error(-ENOMEM, "%s: out of memory", path);
 			goto fail;
 		}
 		buf = nb;
@@ -172,7 +196,7 @@ int __cfm_slurp(const char *path, char **bufp, size_t *lenp)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = __cfm_error(-errno, "%s: %s", path, strerror(errno));
+			ret = cfm_error(-errno, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
 		if (!n)
@@ -180,8 +204,8 @@ int __cfm_slurp(const char *path, char **bufp, size_t *lenp)
 		len += (size_t)n;
 		if (len == cap) {
 			if (cap >= CFM_MAX_FILE) {
-				ret = __cfm_error(-EFBIG, "%s: larger than %u bytes",
-						  path, CFM_MAX_FILE);
+				ret = cfm_error(-EFBIG, "%s: larger than %u bytes",
+						path, CFM_MAX_FILE);
 				goto fail;
 			}
 			cap *= 2;
@@ -196,4 +220,38 @@ fail:
 	free(buf);
 	close(fd);
 	return ret;
+}
+
+int cfm_load_path(struct cfm_config *cfg, const char *path, cfm_load_fn load,
+		  const char *arg)
+{
+	size_t len;
+	char *buf;
+	int ret;
+
+	ret = cfm_slurp(path, &buf, &len);
+	if (ret)
+		return ret;
+	ret = load(cfg, path, buf, len, arg);
+	free(buf);
+	return ret;
+}
+
+int cfm_path_join(char *buf, size_t size, const char *a, const char *b)
+{
+	if (snprintf(buf, size, "%s/%s", a, b) >= (int)size)
+		return cfm_error(-ENAMETOOLONG, "%s/%s: path too long", a, b);
+	return 0;
+}
+
+char *cfm_root_prefix(const char *root)
+{
+	size_t n;
+
+	if (!root)
+		root = "/";
+	n = strlen(root);
+	while (n && root[n - 1] == '/')
+		n--;
+	return strndup(root, n);
 }

@@ -9,51 +9,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfm_private.h"
+#include "internal.h"
 
 #define NS_PER_MS 1000000ull
 
 struct cfm_gov {
 	char *root;			/* sysfs root without trailing '/' */
 	unsigned int flags;
-	struct __cfm_policy *pols;
+	struct cfm_policy_state *pols;
 	struct cfm_policy *snap;	/* contiguous, for cfm_map_target() */
 	unsigned int nr_pols;
-	struct __cfm_devfreq *devs;
+	struct cfm_devfreq *devs;
 	unsigned int nr_devs;
 	bool started;
 };
 
 static int bind_device(struct cfm_gov *gov, const struct cfm_map *m,
 		       const struct cfm_gov_params *params,
-		       struct __cfm_devfreq *d)
+		       struct cfm_devfreq *d)
 {
 	char *found = NULL;
 	unsigned int i;
 	int ret;
 
 	if (m->device) {
-		ret = __cfm_devfreq_probe(gov->root, m->device, d);
+		ret = cfm_devfreq_probe(gov->root, m->device, d);
 		if (ret == -ENOENT)
-			return __cfm_error(ret, "%s: devfreq device '%s' not found under %s/sys/class/devfreq",
-					   m->origin, m->device, gov->root);
+			return cfm_error(ret, "%s: devfreq device '%s' not found under %s/sys/class/devfreq",
+					 m->origin, m->device, gov->root);
 	} else {
-		ret = __cfm_devfreq_by_node(gov->root, m->target_node, &found);
+		ret = cfm_devfreq_by_node(gov->root, m->target_node, &found);
 		if (ret == -ENOENT)
-			return __cfm_error(ret, "%s: target-dev %s matches no devfreq device under %s/sys/class/devfreq",
-					   m->origin, m->target_node, gov->root);
+			return cfm_error(ret, "%s: target-dev %s matches no devfreq device under %s/sys/class/devfreq",
+					 m->origin, m->target_node, gov->root);
 		if (ret)
 			return ret;
-		ret = __cfm_devfreq_probe(gov->root, found, d);
+		ret = cfm_devfreq_probe(gov->root, found, d);
 		free(found);
 	}
 	if (ret)
 		return ret;
 	for (i = 0; i < gov->nr_devs; i++)
 		if (!strcmp(gov->devs[i].name, d->name))
-			return __cfm_error(-EEXIST, "%s: device '%s' already mapped at %s",
-					   m->origin, d->name,
-					   gov->devs[i].map->origin);
+			return cfm_error(-EEXIST, "%s: device '%s' already mapped at %s",
+					 m->origin, d->name,
+					 gov->devs[i].map->origin);
 	d->map = m;
 	d->lim = m->limits;
 	if (d->lim.hold_down_ms == CFM_UNSET)
@@ -63,8 +63,8 @@ static int bind_device(struct cfm_gov *gov, const struct cfm_map *m,
 	return 0;
 }
 
-CFM_API int cfm_gov_open(struct cfm_gov **govp, const struct cfm_config *cfg,
-			 const struct cfm_gov_params *params)
+CFM_EXPORT int cfm_gov_open(struct cfm_gov **govp, const struct cfm_config *cfg,
+			    const struct cfm_gov_params *params)
 {
 	static const struct cfm_gov_params defaults;
 	struct cfm_gov *gov;
@@ -74,25 +74,25 @@ CFM_API int cfm_gov_open(struct cfm_gov **govp, const struct cfm_config *cfg,
 	if (!params)
 		params = &defaults;
 	if (!cfg->nr_maps)
-		return __cfm_error(-EINVAL, "no device configured");
+		return cfm_error(-EINVAL, "no device configured");
 	gov = calloc(1, sizeof(*gov));
 	if (!gov)
-		return __cfm_error(-ENOMEM, "out of memory");
+		return cfm_error(-ENOMEM, "out of memory");
 	gov->flags = params->flags;
-	gov->root = __cfm_root_prefix(params->sysfs_root);
+	gov->root = cfm_root_prefix(params->sysfs_root);
 	gov->devs = calloc(cfg->nr_maps, sizeof(*gov->devs));
 	if (!gov->root || !gov->devs) {
-		ret = __cfm_error(-ENOMEM, "out of memory");
+		ret = cfm_error(-ENOMEM, "out of memory");
 		goto fail;
 	}
-	ret = __cfm_policies_scan(gov->root, &gov->pols, &gov->snap,
-				  &gov->nr_pols);
+	ret = cfm_policies_scan(gov->root, &gov->pols, &gov->snap,
+				&gov->nr_pols);
 	if (ret)
 		goto fail;
 	for (i = 0; i < cfg->nr_maps; i++) {
 		ret = bind_device(gov, cfg->maps[i], params, &gov->devs[i]);
 		if (ret) {
-			__cfm_devfreq_release(&gov->devs[i]);
+			cfm_devfreq_release(&gov->devs[i]);
 			goto fail;
 		}
 		gov->nr_devs++;
@@ -104,22 +104,22 @@ fail:
 	return ret;
 }
 
-CFM_API void cfm_gov_close(struct cfm_gov *gov)
+CFM_EXPORT void cfm_gov_close(struct cfm_gov *gov)
 {
 	unsigned int i;
 
 	if (!gov)
 		return;
 	for (i = 0; i < gov->nr_devs; i++)
-		__cfm_devfreq_release(&gov->devs[i]);
+		cfm_devfreq_release(&gov->devs[i]);
 	free(gov->devs);
-	__cfm_policies_free(gov->pols, gov->nr_pols);
+	cfm_policies_free(gov->pols, gov->nr_pols);
 	free(gov->snap);
 	free(gov->root);
 	free(gov);
 }
 
-CFM_API int cfm_gov_start(struct cfm_gov *gov)
+CFM_EXPORT int cfm_gov_start(struct cfm_gov *gov)
 {
 	unsigned int i;
 	int ret = 0;
@@ -129,12 +129,12 @@ CFM_API int cfm_gov_start(struct cfm_gov *gov)
 		return 0;
 	}
 	for (i = 0; i < gov->nr_devs; i++) {
-		struct __cfm_devfreq *d = &gov->devs[i];
+		struct cfm_devfreq *d = &gov->devs[i];
 
 		if (d->control != CFM_CONTROL_USERSPACE ||
 		    !strcmp(d->saved_governor, "userspace"))
 			continue;
-		ret = __cfm_devfreq_set_governor(d, "userspace");
+		ret = cfm_devfreq_set_governor(d, "userspace");
 		if (ret)
 			goto undo;
 		d->switched = true;
@@ -144,31 +144,31 @@ CFM_API int cfm_gov_start(struct cfm_gov *gov)
 undo:
 	/* Leave every device as it was; the first error is the one reported. */
 	while (i--) {
-		struct __cfm_devfreq *d = &gov->devs[i];
+		struct cfm_devfreq *d = &gov->devs[i];
 		char keep[1024];
 
 		if (!d->switched)
 			continue;
 		strncpy(keep, cfm_last_error(), sizeof(keep) - 1);
 		keep[sizeof(keep) - 1] = '\0';
-		if (!__cfm_devfreq_set_governor(d, d->saved_governor))
+		if (!cfm_devfreq_set_governor(d, d->saved_governor))
 			d->switched = false;
-		__cfm_error(ret, "%s", keep);
+		cfm_error(ret, "%s", keep);
 	}
 	return ret;
 }
 
-CFM_API int cfm_gov_refresh(struct cfm_gov *gov)
+CFM_EXPORT int cfm_gov_refresh(struct cfm_gov *gov)
 {
 	unsigned int i;
 	int changed = 0;
 
 	for (i = 0; i < gov->nr_pols; i++)
-		changed += __cfm_policy_refresh(&gov->pols[i], &gov->snap[i]);
+		changed += cfm_policy_refresh(&gov->pols[i], &gov->snap[i]);
 	return changed;
 }
 
-static uint64_t clamp_target(const struct __cfm_devfreq *d, uint64_t t)
+static uint64_t clamp_target(const struct cfm_devfreq *d, uint64_t t)
 {
 	if (d->lim.min_freq && t < d->lim.min_freq)
 		t = d->lim.min_freq;
@@ -184,7 +184,7 @@ static void set_deadline(uint64_t *next, uint64_t when)
 }
 
 /* Should d be written now with target t? Sets *next when it must wait. */
-static bool due(struct __cfm_devfreq *d, uint64_t t, uint64_t now,
+static bool due(struct cfm_devfreq *d, uint64_t t, uint64_t now,
 		uint64_t *next)
 {
 	uint64_t hold = d->lim.hold_down_ms * NS_PER_MS;
@@ -215,15 +215,15 @@ static bool due(struct __cfm_devfreq *d, uint64_t t, uint64_t now,
 	return true;
 }
 
-CFM_API int cfm_gov_evaluate(struct cfm_gov *gov, uint64_t now_ns,
-			     uint64_t *next_ns)
+CFM_EXPORT int cfm_gov_evaluate(struct cfm_gov *gov, uint64_t now_ns,
+				uint64_t *next_ns)
 {
 	uint64_t next = UINT64_MAX;
 	unsigned int i;
 	int ret, written = 0;
 
 	for (i = 0; i < gov->nr_devs; i++) {
-		struct __cfm_devfreq *d = &gov->devs[i];
+		struct cfm_devfreq *d = &gov->devs[i];
 		uint64_t t;
 
 		t = cfm_map_target(d->map, gov->snap, gov->nr_pols,
@@ -233,7 +233,7 @@ CFM_API int cfm_gov_evaluate(struct cfm_gov *gov, uint64_t now_ns,
 		if (!due(d, t, now_ns, &next))
 			continue;
 		if (!(gov->flags & CFM_GOV_DRY_RUN)) {
-			ret = __cfm_devfreq_write_target(d, t);
+			ret = cfm_devfreq_write_target(d, t);
 			if (ret)
 				return ret;
 		}
@@ -249,7 +249,7 @@ CFM_API int cfm_gov_evaluate(struct cfm_gov *gov, uint64_t now_ns,
 	return written;
 }
 
-CFM_API int cfm_gov_restore(struct cfm_gov *gov)
+CFM_EXPORT int cfm_gov_restore(struct cfm_gov *gov)
 {
 	unsigned int i;
 	int ret, first = 0;
@@ -257,16 +257,16 @@ CFM_API int cfm_gov_restore(struct cfm_gov *gov)
 	if (!gov->started || (gov->flags & CFM_GOV_DRY_RUN))
 		return 0;
 	for (i = 0; i < gov->nr_devs; i++) {
-		struct __cfm_devfreq *d = &gov->devs[i];
+		struct cfm_devfreq *d = &gov->devs[i];
 
 		if (d->switched) {
-			ret = __cfm_devfreq_set_governor(d, d->saved_governor);
+			ret = cfm_devfreq_set_governor(d, d->saved_governor);
 			if (!ret)
 				d->switched = false;
 			else if (!first)
 				first = ret;
 		}
-		ret = __cfm_devfreq_restore_limits(d);
+		ret = cfm_devfreq_restore_limits(d);
 		if (ret && !first)
 			first = ret;
 	}
@@ -274,13 +274,13 @@ CFM_API int cfm_gov_restore(struct cfm_gov *gov)
 	return first;
 }
 
-CFM_API unsigned int cfm_gov_nr_policies(const struct cfm_gov *gov)
+CFM_EXPORT unsigned int cfm_gov_nr_policies(const struct cfm_gov *gov)
 {
 	return gov->nr_pols;
 }
 
-CFM_API int cfm_gov_policy_info(const struct cfm_gov *gov, unsigned int i,
-				struct cfm_policy_info *info)
+CFM_EXPORT int cfm_gov_policy_info(const struct cfm_gov *gov, unsigned int i,
+				   struct cfm_policy_info *info)
 {
 	if (i >= gov->nr_pols)
 		return -ERANGE;
@@ -291,15 +291,15 @@ CFM_API int cfm_gov_policy_info(const struct cfm_gov *gov, unsigned int i,
 	return 0;
 }
 
-CFM_API unsigned int cfm_gov_nr_devices(const struct cfm_gov *gov)
+CFM_EXPORT unsigned int cfm_gov_nr_devices(const struct cfm_gov *gov)
 {
 	return gov->nr_devs;
 }
 
-CFM_API int cfm_gov_device_info(const struct cfm_gov *gov, unsigned int i,
-				struct cfm_device_info *info)
+CFM_EXPORT int cfm_gov_device_info(const struct cfm_gov *gov, unsigned int i,
+				   struct cfm_device_info *info)
 {
-	const struct __cfm_devfreq *d;
+	const struct cfm_devfreq *d;
 
 	if (i >= gov->nr_devs)
 		return -ERANGE;
@@ -320,15 +320,15 @@ CFM_API int cfm_gov_device_info(const struct cfm_gov *gov, unsigned int i,
 	return 0;
 }
 
-CFM_API int cfm_gov_device_cur_freq(const struct cfm_gov *gov, unsigned int i,
-				    uint64_t *freq)
+CFM_EXPORT int cfm_gov_device_cur_freq(const struct cfm_gov *gov,
+				       unsigned int i, uint64_t *freq)
 {
 	char path[4096];
 	int ret;
 
 	if (i >= gov->nr_devs)
 		return -ERANGE;
-	ret = __cfm_devfreq_attr_path(&gov->devs[i], "cur_freq", path,
-				      sizeof(path));
-	return ret ? ret : __cfm_read_u64(path, freq);
+	ret = cfm_devfreq_attr_path(&gov->devs[i], "cur_freq", path,
+				    sizeof(path));
+	return ret ? ret : cfm_read_u64(path, freq);
 }

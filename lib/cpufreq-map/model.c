@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfm_private.h"
+#include "internal.h"
 
-struct __cfm_table *__cfm_table_new(void)
+struct cfm_table_buf *cfm_table_buf_new(void)
 {
-	return calloc(1, sizeof(struct __cfm_table));
+	return calloc(1, sizeof(struct cfm_table_buf));
 }
 
-void __cfm_table_free(struct __cfm_table *t)
+void cfm_table_buf_free(struct cfm_table_buf *t)
 {
 	if (!t)
 		return;
@@ -19,8 +19,8 @@ void __cfm_table_free(struct __cfm_table *t)
 	free(t);
 }
 
-int __cfm_table_append(struct __cfm_table *t, uint32_t cpu_khz,
-		       uint64_t dev_freq)
+int cfm_table_buf_append(struct cfm_table_buf *t, uint32_t cpu_khz,
+			 uint64_t dev_freq)
 {
 	if (t->t.nr == t->cap) {
 		unsigned int cap = t->cap ? t->cap * 2 : 16;
@@ -41,7 +41,7 @@ int __cfm_table_append(struct __cfm_table *t, uint32_t cpu_khz,
 	return 0;
 }
 
-struct cfm_map *__cfm_map_new(const char *origin)
+struct cfm_map *cfm_map_new(const char *origin)
 {
 	struct cfm_map *m = calloc(1, sizeof(*m));
 
@@ -57,37 +57,37 @@ struct cfm_map *__cfm_map_new(const char *origin)
 	return m;
 }
 
-void __cfm_map_free(struct cfm_map *m)
+void cfm_map_free(struct cfm_map *m)
 {
 	unsigned int i;
 
 	if (!m)
 		return;
 	for (i = 0; i < m->nr_cpu_tables; i++)
-		__cfm_table_free(m->cpu_tables[i].table);
+		cfm_table_buf_free(m->cpu_tables[i].table);
 	free(m->cpu_tables);
-	__cfm_table_free(m->common);
+	cfm_table_buf_free(m->common);
 	free(m->origin);
 	free(m->device);
 	free(m->target_node);
 	free(m);
 }
 
-int __cfm_map_add_cpu_table(struct cfm_map *m, unsigned int cpu,
-			    struct __cfm_table *t)
+int cfm_map_add_cpu_table(struct cfm_map *m, unsigned int cpu,
+			  struct cfm_table_buf *t)
 {
-	struct __cfm_cpu_table *ct;
+	struct cfm_cpu_table *ct;
 	unsigned int i;
 
 	for (i = 0; i < m->nr_cpu_tables && m->cpu_tables[i].cpu < cpu; i++)
 		;
 	if (i < m->nr_cpu_tables && m->cpu_tables[i].cpu == cpu) {
-		__cfm_table_free(t);
+		cfm_table_buf_free(t);
 		return -EEXIST;
 	}
 	ct = realloc(m->cpu_tables, (m->nr_cpu_tables + 1) * sizeof(*ct));
 	if (!ct) {
-		__cfm_table_free(t);
+		cfm_table_buf_free(t);
 		return -ENOMEM;
 	}
 	m->cpu_tables = ct;
@@ -99,8 +99,8 @@ int __cfm_map_add_cpu_table(struct cfm_map *m, unsigned int cpu,
 	return 0;
 }
 
-const struct cfm_table *__cfm_map_table_for(const struct cfm_map *m,
-					    unsigned int cpu)
+const struct cfm_table *cfm_map_table_for(const struct cfm_map *m,
+					  unsigned int cpu)
 {
 	unsigned int lo = 0, hi = m->nr_cpu_tables;
 
@@ -117,13 +117,13 @@ const struct cfm_table *__cfm_map_table_for(const struct cfm_map *m,
 	return NULL;
 }
 
-int __cfm_config_add(struct cfm_config *cfg, struct cfm_map *m)
+int cfm_config_add(struct cfm_config *cfg, struct cfm_map *m)
 {
 	struct cfm_map **maps;
 
 	maps = realloc(cfg->maps, (cfg->nr_maps + 1) * sizeof(*maps));
 	if (!maps) {
-		__cfm_map_free(m);
+		cfm_map_free(m);
 		return -ENOMEM;
 	}
 	cfg->maps = maps;
@@ -148,7 +148,7 @@ static const struct cfm_map *find_same(struct cfm_map *const *maps,
 	return NULL;
 }
 
-int __cfm_config_merge(struct cfm_config *dst, struct cfm_config *src)
+int cfm_config_merge(struct cfm_config *dst, struct cfm_config *src)
 {
 	struct cfm_map **maps;
 	unsigned int i;
@@ -161,17 +161,17 @@ int __cfm_config_merge(struct cfm_config *dst, struct cfm_config *src)
 			o = find_same(src->maps, i, m);
 
 		if (o)
-			return __cfm_error(-EEXIST, "%s: %s %s already mapped at %s",
-					   m->origin,
-					   m->device ? "device" : "node",
-					   m->device ? m->device : m->target_node,
-					   o->origin);
+			return cfm_error(-EEXIST, "%s: %s %s already mapped at %s",
+					 m->origin,
+					 m->device ? "device" : "node",
+					 m->device ? m->device : m->target_node,
+					 o->origin);
 	}
 	if (!src->nr_maps)
 		return 0;
 	maps = realloc(dst->maps, (dst->nr_maps + src->nr_maps) * sizeof(*maps));
 	if (!maps)
-		return __cfm_error(-ENOMEM, "out of memory");
+		return cfm_error(-ENOMEM, "out of memory");
 	memcpy(&maps[dst->nr_maps], src->maps, src->nr_maps * sizeof(*maps));
 	dst->maps = maps;
 	dst->nr_maps += src->nr_maps;
@@ -181,70 +181,70 @@ int __cfm_config_merge(struct cfm_config *dst, struct cfm_config *src)
 	return 0;
 }
 
-void __cfm_config_clear(struct cfm_config *cfg)
+void cfm_config_clear(struct cfm_config *cfg)
 {
 	unsigned int i;
 
 	for (i = 0; i < cfg->nr_maps; i++)
-		__cfm_map_free(cfg->maps[i]);
+		cfm_map_free(cfg->maps[i]);
 	free(cfg->maps);
 	cfg->maps = NULL;
 	cfg->nr_maps = 0;
 }
 
-CFM_API int cfm_config_new(struct cfm_config **cfgp)
+CFM_EXPORT int cfm_config_new(struct cfm_config **cfgp)
 {
 	*cfgp = calloc(1, sizeof(**cfgp));
-	return *cfgp ? 0 : __cfm_error(-ENOMEM, "out of memory");
+	return *cfgp ? 0 : cfm_error(-ENOMEM, "out of memory");
 }
 
-CFM_API void cfm_config_free(struct cfm_config *cfg)
+CFM_EXPORT void cfm_config_free(struct cfm_config *cfg)
 {
 	if (!cfg)
 		return;
-	__cfm_config_clear(cfg);
+	cfm_config_clear(cfg);
 	free(cfg);
 }
 
-CFM_API unsigned int cfm_config_nr_maps(const struct cfm_config *cfg)
+CFM_EXPORT unsigned int cfm_config_nr_maps(const struct cfm_config *cfg)
 {
 	return cfg->nr_maps;
 }
 
-CFM_API const struct cfm_map *cfm_config_get_map(const struct cfm_config *cfg,
-						 unsigned int i)
+CFM_EXPORT const struct cfm_map *
+cfm_config_get_map(const struct cfm_config *cfg, unsigned int i)
 {
 	return i < cfg->nr_maps ? cfg->maps[i] : NULL;
 }
 
-CFM_API const char *cfm_map_device_name(const struct cfm_map *m)
+CFM_EXPORT const char *cfm_map_device_name(const struct cfm_map *m)
 {
 	return m->device;
 }
 
-CFM_API const char *cfm_map_target_node(const struct cfm_map *m)
+CFM_EXPORT const char *cfm_map_target_node(const struct cfm_map *m)
 {
 	return m->target_node;
 }
 
-CFM_API const char *cfm_map_origin(const struct cfm_map *m)
+CFM_EXPORT const char *cfm_map_origin(const struct cfm_map *m)
 {
 	return m->origin;
 }
 
-CFM_API const struct cfm_table *cfm_map_common_table(const struct cfm_map *m)
+CFM_EXPORT const struct cfm_table *cfm_map_common_table(const struct cfm_map *m)
 {
 	return m->common ? &m->common->t : NULL;
 }
 
-CFM_API unsigned int cfm_map_nr_cpu_tables(const struct cfm_map *m)
+CFM_EXPORT unsigned int cfm_map_nr_cpu_tables(const struct cfm_map *m)
 {
 	return m->nr_cpu_tables;
 }
 
-CFM_API const struct cfm_table *cfm_map_cpu_table(const struct cfm_map *m,
-						  unsigned int i,
-						  unsigned int *cpu)
+CFM_EXPORT const struct cfm_table *cfm_map_cpu_table(const struct cfm_map *m,
+						     unsigned int i,
+						     unsigned int *cpu)
 {
 	if (i >= m->nr_cpu_tables)
 		return NULL;
@@ -253,7 +253,8 @@ CFM_API const struct cfm_table *cfm_map_cpu_table(const struct cfm_map *m,
 	return &m->cpu_tables[i].table->t;
 }
 
-CFM_API void cfm_map_get_limits(const struct cfm_map *m, struct cfm_limits *lim)
+CFM_EXPORT void cfm_map_get_limits(const struct cfm_map *m,
+				   struct cfm_limits *lim)
 {
 	*lim = m->limits;
 }

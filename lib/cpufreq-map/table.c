@@ -8,9 +8,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "cfm_private.h"
+#include "internal.h"
 
-CFM_API uint64_t cfm_table_lookup(const struct cfm_table *t, uint32_t cpu_khz)
+CFM_EXPORT uint64_t cfm_table_lookup(const struct cfm_table *t,
+				     uint32_t cpu_khz)
 {
 	unsigned int lo = 0, hi;
 
@@ -32,9 +33,9 @@ CFM_API uint64_t cfm_table_lookup(const struct cfm_table *t, uint32_t cpu_khz)
 	return t->entries[lo].dev_freq;
 }
 
-CFM_API uint64_t cfm_interpolate(uint32_t cur_khz, uint32_t cpu_min_khz,
-				 uint32_t cpu_max_khz, uint64_t dev_min,
-				 uint64_t dev_max)
+CFM_EXPORT uint64_t cfm_interpolate(uint32_t cur_khz, uint32_t cpu_min_khz,
+				    uint32_t cpu_max_khz, uint64_t dev_min,
+				    uint64_t dev_max)
 {
 	uint64_t pct;
 
@@ -56,8 +57,8 @@ CFM_API uint64_t cfm_interpolate(uint32_t cur_khz, uint32_t cpu_min_khz,
 	       (dev_max - dev_min) % 100 * pct / 100;
 }
 
-const char *__cfm_row_problem(const struct cfm_entry *prev,
-			      const struct cfm_entry *row)
+const char *cfm_row_problem(const struct cfm_entry *prev,
+			    const struct cfm_entry *row)
 {
 	if (!row->cpu_khz || !row->dev_freq)
 		return "zero frequency";
@@ -66,9 +67,10 @@ const char *__cfm_row_problem(const struct cfm_entry *prev,
 	return NULL;
 }
 
-CFM_API uint64_t cfm_map_target(const struct cfm_map *m,
-				const struct cfm_policy *pol, unsigned int nr,
-				uint64_t dev_min, uint64_t dev_max)
+CFM_EXPORT uint64_t cfm_map_target(const struct cfm_map *m,
+				   const struct cfm_policy *pol,
+				   unsigned int nr, uint64_t dev_min,
+				   uint64_t dev_max)
 {
 	uint64_t target = 0;
 	unsigned int i;
@@ -83,7 +85,7 @@ CFM_API uint64_t cfm_map_target(const struct cfm_map *m,
 			f = cfm_table_lookup(&m->common->t, p->cur_khz);
 		} else if (m->nr_cpu_tables) {
 			/* A policy without its own table contributes nothing. */
-			f = cfm_table_lookup(__cfm_map_table_for(m, p->first_cpu),
+			f = cfm_table_lookup(cfm_map_table_for(m, p->first_cpu),
 					     p->cur_khz);
 		} else {
 			f = cfm_interpolate(p->cur_khz, p->min_khz, p->max_khz,
@@ -125,7 +127,7 @@ static void format_table(struct cfm_out *o, const struct cfm_table *t)
 	out_printf(o, "\n");
 }
 
-CFM_API int cfm_map_format(const struct cfm_map *m, char *buf, size_t size)
+CFM_EXPORT int cfm_map_format(const struct cfm_map *m, char *buf, size_t size)
 {
 	struct cfm_out o = { .buf = buf, .size = size };
 	unsigned int i;

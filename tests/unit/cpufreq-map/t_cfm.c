@@ -51,25 +51,36 @@ static void mkdirs(char *path)
 	}
 }
 
+void t_write_bytes(const char *root, const char *rel, const void *val,
+		   size_t len)
+{
+	char *path;
+	int fd;
+
+	if (asprintf(&path, "%s/%s", root, rel) < 0)
+		exit(T_EXIT_FAIL);
+	mkdirs(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, val, len) != (ssize_t)len || close(fd)) {
+		perror(path);
+		exit(T_EXIT_FAIL);
+	}
+	free(path);
+}
+
 void t_write(const char *root, const char *rel, const char *fmt, ...)
 {
-	char *path, *text;
+	char *text;
 	va_list ap;
-	int fd, n;
+	int n;
 
 	va_start(ap, fmt);
 	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
-	if (n < 0 || asprintf(&path, "%s/%s", root, rel) < 0)
+	if (n < 0)
 		exit(T_EXIT_FAIL);
-	mkdirs(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || write(fd, text, (size_t)n) != n || close(fd)) {
-		perror(path);
-		exit(T_EXIT_FAIL);
-	}
+	t_write_bytes(root, rel, text, (size_t)n);
 	free(text);
-	free(path);
 }
 
 const char *t_read(const char *root, const char *rel)

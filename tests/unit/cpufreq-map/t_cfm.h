@@ -53,6 +53,9 @@ void t_tree_free(char *root);
 /* Write root/rel (creating directories) with O_TRUNC, as sysfs would. */
 void t_write(const char *root, const char *rel, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same with len bytes of val, which may hold NULs. */
+void t_write_bytes(const char *root, const char *rel, const void *val,
+		   size_t len);
 /* Contents of root/rel without the trailing newline ("" if unreadable). */
 const char *t_read(const char *root, const char *rel);
 void t_chmod(const char *root, const char *rel, unsigned int mode);

@@ -317,6 +317,9 @@ static void test_open_errors(void)
 	t_write(root, "sys/devices/system/cpu/cpufreq/policy0/related_cpus", "0 x\n");
 	expect_open_error(root, "device l3\n", -EINVAL,
 			  "%s/sys/devices/system/cpu/cpufreq/policy0/related_cpus: not a CPU list: '0 x'");
+	t_write(root, "sys/devices/system/cpu/cpufreq/policy0/related_cpus", " \t\n");
+	expect_open_error(root, "device l3\n", -EINVAL,
+			  "%s/sys/devices/system/cpu/cpufreq/policy0/related_cpus: no CPU");
 	t_write(root, "sys/devices/system/cpu/cpufreq/policy0/related_cpus", "0\n");
 	t_write(root, "sys/devices/system/cpu/cpufreq/policy0/cpuinfo_max_freq", "\n");
 	expect_open_error(root, "device l3\n", -EINVAL,
@@ -342,6 +345,31 @@ static void test_open_errors(void)
 	t_tree_free(root);
 }
 
+/* Lists of numbers in any order, with any blanks between them. */
+static void test_lists(void)
+{
+	char *root = t_tree_new();
+	struct cfm_config *cfg = load("device l3\n");
+	struct cfm_device_info d;
+	struct cfm_policy_info p;
+	struct cfm_gov *gov;
+
+	make_tree(root);
+	t_write(root, "sys/devices/system/cpu/cpufreq/policy4/related_cpus",
+		"\t7  5 4\t6 \n");
+	t_write(root, L3 "available_frequencies",
+		" 400000000\t100000000  800000000 200000000 \n");
+	gov = open_gov(root, cfg, 0);
+	T_EQ_INT(cfm_gov_policy_info(gov, 1, &p), 0);
+	T_EQ_INT(p.policy.first_cpu, 4);
+	T_EQ_INT(cfm_gov_device_info(gov, 0, &d), 0);
+	T_EQ_U64(d.range_min, 100000000);
+	T_EQ_U64(d.range_max, 800000000);
+	cfm_gov_close(gov);
+	cfm_config_free(cfg);
+	t_tree_free(root);
+}
+
 int main(void)
 {
 	test_follow_and_restore();
@@ -349,5 +377,6 @@ int main(void)
 	test_global_limits();
 	test_start_undo();
 	test_open_errors();
+	test_lists();
 	return T_EXIT();
 }
