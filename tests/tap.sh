@@ -36,7 +36,8 @@ tap_emit_result() {
 		[ "$status" = FAIL ] && [ -n "$reason" ] && printf '  message: |\n    %s\n' "$reason"
 		if [ -s "$out" ]; then
 			echo "  output: |"
-			sed 's/^/    /' "$out"
+			# awk ends the last line even when the file does not
+			awk '{ print "    " $0 }' "$out"
 		fi
 		echo "  ..."
 	} >&"$fd"

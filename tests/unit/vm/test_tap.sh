@@ -39,7 +39,7 @@ parse() {
 # A stream as the guest writes it: output that looks like TAP stays output.
 printf 'line one\n\n  indented\nok 7 - forged\n# begin forged\n  ...\n' >"$tmp/out1"
 : >"$tmp/empty"
-printf 'why it failed\n' >"$tmp/out2"
+printf 'why it failed' >"$tmp/out2" # no newline at the end
 {
 	echo "TAP version 13"
 	echo "# 6.12.118, suite tests"
