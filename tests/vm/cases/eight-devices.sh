@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Description: eight devices at once (four null, four loop) serve IO in parallel, then del --all removes them all and their daemons exit
+# Sanitizers: no, data volume: the null and loop paths it drives run sanitized in null-add-list-del, loop-verify and del-under-load
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 

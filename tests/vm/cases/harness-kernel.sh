@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Description: the guest kernel has ublk_drv loaded and kernel null_blk serves fio (checks the VM itself)
+# Sanitizers: no, it checks the VM and the kernel's null_blk, no program of the project
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Description: ext4 on a loop device: files written, fsck clean after unmount, and the same files with the same checksums after re-adding the backing file
+# Sanitizers: no, data volume: ext4 through the loop target, whose paths run sanitized in loop-verify, loop-write-zeroes and loop-discard-punches-holes
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Description: nbd target: the device takes the export's block sizes (nbdkit blocksize-policy: minimum 4096, preferred 64K, maximum 256K) as logical block size, optimal IO size and largest request, and fio verifies on it; without constraints the device has 512-byte blocks
+# Sanitizers: no, data volume: fio at three block sizes through the nbd target, whose paths run sanitized in nbd-nbdkit-memory and nbd-trim-zero-flush
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 

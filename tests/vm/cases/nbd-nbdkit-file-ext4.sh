@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Description: nbd target on nbdkit's file plugin: mkfs.ext4, mount, write files, unmount, fsck clean; the plugin's backing file equals the device and is itself a clean file system
+# Sanitizers: no, data volume: ext4 through the nbd target, whose paths run sanitized in nbd-nbdkit-memory
 # Timeout: 400
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Description: nbd target on qemu-nbd (named export, --shared=4 for multi-conn), 1 and 2 queues: fio write+verify passes and qemu-img compare finds the device and the export identical; without --shared a second queue is refused
+# Sanitizers: no, data volume: the same nbd client paths as nbd-nbdkit-memory, against another server
 # Timeout: 400
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Description: a null device with 1 and with 2 queues serves fio random reads and writes without errors
+# Sanitizers: no, data volume: the null target's paths run sanitized in null-add-list-del, del-under-load and recover-null
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 

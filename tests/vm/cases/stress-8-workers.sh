@@ -1,15 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Description: 8 worker threads completing concurrently on a 2-queue device: 30 s (15 s in the sanitizer pass) of mixed random reads and writes with verify, no error, no lost or doubled completion
-# Timeout: 400
+# Description: 8 worker threads completing concurrently on a 2-queue device: 15 s (10 s in the sanitizer pass, 300 s with scripts/test --long) of mixed random reads and writes with verify, no error, no lost or doubled completion
+# Timeout: 600
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 command -v ublk-testdev >/dev/null || fail "ublk-testdev is not in the VM (tests/vm/progs)"
 fg_start testdev ublk-testdev --buf library --style callback -j 8 -q 2 -d 128 -s 128
-# shorter in the sanitizer pass, whose programs run several times slower
-runtime=30
-[ -z "${UBLKVM_SANITIZE:-}" ] || runtime=15
+runtime=$(by_run_length 15 10 300)
 fio_mixed_verify "$FG_DEV" 128 "$runtime"
 fg_stop 60
 grep '^testdev: ' "$FG_OUT"

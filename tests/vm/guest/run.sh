@@ -162,10 +162,14 @@ selected() {
 	return 1
 }
 
+# case_timeout FILE: the case's limit; four times as long in the long run
+# (ublkvm.long=1), whose soak and stress cases run for minutes
 case_timeout() {
 	local t
 	t=$(sed -n '1,15{s/^# Timeout: *\([0-9][0-9]*\).*/\1/p}' "$1")
-	echo "${t:-$default_timeout}"
+	t=${t:-$default_timeout}
+	[ "${UBLKVM_LONG:-0}" != 1 ] || t=$((t * 4))
+	echo "$t"
 }
 
 # header_says FILE KEY: the case's header has "# KEY: yes"

@@ -159,3 +159,17 @@ backing_file() {
 	rm -f "$1"
 	truncate -s "$2" "$1" || fail "cannot create $1"
 }
+
+# by_run_length DEFAULT SANITIZED LONG: the size of a soak or stress run:
+# DEFAULT in the default suite, SANITIZED in the sanitizer pass (whose
+# programs run several times slower), LONG in the long run (scripts/test
+# --long, ublkvm.long=1)
+by_run_length() {
+	if [ "${UBLKVM_LONG:-0}" = 1 ]; then
+		echo "$3"
+	elif [ -n "${UBLKVM_SANITIZE:-}" ]; then
+		echo "$2"
+	else
+		echo "$1"
+	fi
+}
