@@ -127,13 +127,24 @@ static int ctrl_submit_and_wait(struct ublk_ctrl *ctrl, unsigned int op,
 	return -ETIMEDOUT;
 }
 
-int ublk_ctrl_cmd(struct ublk_ctrl *ctrl, unsigned int op,
-		  struct ublksrv_ctrl_cmd *cmd)
+/*
+ * Run control command @op on device @id (-1: none): @data is its argument,
+ * @buf the @len bytes the kernel reads or fills in (NULL, 0: none).
+ */
+static int ctrl_cmd(struct ublk_ctrl *ctrl, unsigned int op, uint32_t id,
+		    uint64_t data, void *buf, uint16_t len)
 {
+	const struct ublksrv_ctrl_cmd cmd = {
+		.dev_id = id,
+		.queue_id = (uint16_t)-1,
+		.len = len,
+		.addr = (uintptr_t)buf,
+		.data[0] = data,
+	};
 	int ret;
 
 	pthread_mutex_lock(&ctrl->lock);
-	ret = ctrl_submit_and_wait(ctrl, op, cmd);
+	ret = ctrl_submit_and_wait(ctrl, op, &cmd);
 	pthread_mutex_unlock(&ctrl->lock);
 	return ret;
 }
@@ -190,15 +201,9 @@ UBLK_EXPORT int ublk_ctrl_get_features(struct ublk_ctrl *ctrl,
 				       uint64_t *features)
 {
 	uint64_t feat = 0;
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = (uint32_t)-1,
-		.queue_id = (uint16_t)-1,
-		.addr = (uintptr_t)&feat,
-		.len = sizeof(feat),
-	};
 	int ret;
 
-	ret = ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_FEATURES, &cmd);
+	ret = ctrl_cmd(ctrl, UBLK_U_CMD_GET_FEATURES, (uint32_t)-1, 0, &feat, sizeof(feat));
 	/* Before 6.5 the command is unknown, or taken for one on device -1. */
 	if (ret == -EINVAL || ret == -ENOTTY || ret == -ENODEV)
 		return -EOPNOTSUPP;
@@ -237,12 +242,6 @@ UBLK_EXPORT int ublk_ctrl_add(struct ublk_ctrl *ctrl,
 		.ublksrv_pid = -1,
 		.flags = cfg->flags,
 	};
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = id,
-		.queue_id = (uint16_t)-1,
-		.addr = (uintptr_t)&k,
-		.len = sizeof(k),
-	};
 	int ret;
 
 	if (cfg->flags & ~UBLK_FEAT_SUPPORTED)
@@ -253,24 +252,12 @@ UBLK_EXPORT int ublk_ctrl_add(struct ublk_ctrl *ctrl,
 	    k.max_io_buf_bytes < (uint32_t)sysconf(_SC_PAGESIZE))
 		return -EINVAL;
 
-	ret = ublk_ctrl_cmd(ctrl, UBLK_U_CMD_ADD_DEV, &cmd);
+	ret = ctrl_cmd(ctrl, UBLK_U_CMD_ADD_DEV, id, 0, &k, sizeof(k));
 	if (ret < 0)
 		return ret;
 	if (info)
 		info_from_kernel(info, &k);
 	return (int)k.dev_id;
-}
-
-static int ctrl_simple(struct ublk_ctrl *ctrl, unsigned int op, uint32_t id,
-		       uint64_t data)
-{
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = id,
-		.queue_id = (uint16_t)-1,
-		.data[0] = data,
-	};
-
-	return ublk_ctrl_cmd(ctrl, op, &cmd);
 }
 
 UBLK_EXPORT int ublk_ctrl_del(struct ublk_ctrl *ctrl, uint32_t id)
@@ -281,10 +268,10 @@ UBLK_EXPORT int ublk_ctrl_del(struct ublk_ctrl *ctrl, uint32_t id)
 	 * The asynchronous one (Linux 6.9) deletes at once; the kernel frees
 	 * the id once that process lets go. Older kernels know only the first.
 	 */
-	int ret = ctrl_simple(ctrl, UBLK_U_CMD_DEL_DEV_ASYNC, id, 0);
+	int ret = ctrl_cmd(ctrl, UBLK_U_CMD_DEL_DEV_ASYNC, id, 0, NULL, 0);
 
 	if (ret == -EOPNOTSUPP || ret == -ENOTTY || ret == -EINVAL)
-		ret = ctrl_simple(ctrl, UBLK_U_CMD_DEL_DEV, id, 0);
+		ret = ctrl_cmd(ctrl, UBLK_U_CMD_DEL_DEV, id, 0, NULL, 0);
 	return ret;
 }
 
@@ -293,7 +280,7 @@ UBLK_EXPORT int ublk_ctrl_start(struct ublk_ctrl *ctrl, uint32_t id,
 {
 	if (daemon_pid <= 0)
 		return -EINVAL;
-	return ctrl_simple(ctrl, UBLK_U_CMD_START_DEV, id, (uint64_t)daemon_pid);
+	return ctrl_cmd(ctrl, UBLK_U_CMD_START_DEV, id, (uint64_t)daemon_pid, NULL, 0);
 }
 
 /*
@@ -334,7 +321,7 @@ static void fail_before_stop(struct ublk_ctrl *ctrl, uint32_t id)
 UBLK_EXPORT int ublk_ctrl_stop(struct ublk_ctrl *ctrl, uint32_t id)
 {
 	fail_before_stop(ctrl, id);
-	return ctrl_simple(ctrl, UBLK_U_CMD_STOP_DEV, id, 0);
+	return ctrl_cmd(ctrl, UBLK_U_CMD_STOP_DEV, id, 0, NULL, 0);
 }
 
 /* How often START_USER_RECOVERY is tried while the old daemon lets go. */
@@ -355,7 +342,7 @@ UBLK_EXPORT int ublk_ctrl_start_recovery(struct ublk_ctrl *ctrl, uint32_t id)
 	 * asynchronously after the process is gone.
 	 */
 	for (;;) {
-		ret = ctrl_simple(ctrl, UBLK_U_CMD_START_USER_RECOVERY, id, 0);
+		ret = ctrl_cmd(ctrl, UBLK_U_CMD_START_USER_RECOVERY, id, 0, NULL, 0);
 		if (ret != -EBUSY || ublk_now_ms() >= deadline)
 			return ret;
 		nanosleep(&step, NULL);
@@ -367,22 +354,16 @@ UBLK_EXPORT int ublk_ctrl_end_recovery(struct ublk_ctrl *ctrl, uint32_t id,
 {
 	if (daemon_pid <= 0)
 		return -EINVAL;
-	return ctrl_simple(ctrl, UBLK_U_CMD_END_USER_RECOVERY, id, (uint64_t)daemon_pid);
+	return ctrl_cmd(ctrl, UBLK_U_CMD_END_USER_RECOVERY, id, (uint64_t)daemon_pid, NULL, 0);
 }
 
 UBLK_EXPORT int ublk_ctrl_get_info(struct ublk_ctrl *ctrl, uint32_t id,
 				   struct ublk_dev_info *info)
 {
 	struct ublksrv_ctrl_dev_info k = { 0 };
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = id,
-		.queue_id = (uint16_t)-1,
-		.addr = (uintptr_t)&k,
-		.len = sizeof(k),
-	};
 	int ret;
 
-	ret = ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_DEV_INFO, &cmd);
+	ret = ctrl_cmd(ctrl, UBLK_U_CMD_GET_DEV_INFO, id, 0, &k, sizeof(k));
 	if (ret < 0)
 		return ret;
 	info_from_kernel(info, &k);
@@ -396,12 +377,6 @@ UBLK_EXPORT int ublk_ctrl_set_params(struct ublk_ctrl *ctrl, uint32_t id,
 	struct ublk_params k = {
 		.len = sizeof(k),
 		.types = UBLK_PARAM_TYPE_BASIC,
-	};
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = id,
-		.queue_id = (uint16_t)-1,
-		.addr = (uintptr_t)&k,
-		.len = sizeof(k),
 	};
 	struct ublk_dev_info info;
 	int ret;
@@ -439,22 +414,16 @@ UBLK_EXPORT int ublk_ctrl_set_params(struct ublk_ctrl *ctrl, uint32_t id,
 				p->max_write_zeroes_sectors ? p->max_write_zeroes_sectors : UINT32_MAX >> 9;
 		k.discard.max_discard_segments = p->max_discard_segments ? p->max_discard_segments : 1;
 	}
-	return ublk_ctrl_cmd(ctrl, UBLK_U_CMD_SET_PARAMS, &cmd);
+	return ctrl_cmd(ctrl, UBLK_U_CMD_SET_PARAMS, id, 0, &k, sizeof(k));
 }
 
 UBLK_EXPORT int ublk_ctrl_get_params(struct ublk_ctrl *ctrl, uint32_t id,
 				     struct ublk_dev_params *p)
 {
 	struct ublk_params k = { .len = sizeof(k) };
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = id,
-		.queue_id = (uint16_t)-1,
-		.addr = (uintptr_t)&k,
-		.len = sizeof(k),
-	};
 	int ret;
 
-	ret = ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_PARAMS, &cmd);
+	ret = ctrl_cmd(ctrl, UBLK_U_CMD_GET_PARAMS, id, 0, &k, sizeof(k));
 	if (ret < 0)
 		return ret;
 	memset(p, 0, sizeof(*p));
@@ -491,19 +460,11 @@ UBLK_EXPORT int ublk_ctrl_get_params(struct ublk_ctrl *ctrl, uint32_t id,
 UBLK_EXPORT int ublk_ctrl_get_affinity(struct ublk_ctrl *ctrl, uint32_t id,
 				       uint16_t q_id, void *cpus, size_t size)
 {
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = id,
-		.queue_id = (uint16_t)-1,
-		.addr = (uintptr_t)cpus,
-		.len = (uint16_t)size,
-		.data[0] = q_id,
-	};
-
 	/* The kernel wants whole longs. */
 	if (size > UINT16_MAX || size % sizeof(long))
 		return -EINVAL;
 	memset(cpus, 0, size);
-	return ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_QUEUE_AFFINITY, &cmd);
+	return ctrl_cmd(ctrl, UBLK_U_CMD_GET_QUEUE_AFFINITY, id, q_id, cpus, (uint16_t)size);
 }
 
 static int cmp_u32(const void *a, const void *b)

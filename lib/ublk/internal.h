@@ -179,8 +179,4 @@ struct ublk_queue {
 	int error; /* first ring failure, reported by serve */
 };
 
-/* Run one control command on @ctrl (ctrl.c). */
-int ublk_ctrl_cmd(struct ublk_ctrl *ctrl, unsigned int op,
-		  struct ublksrv_ctrl_cmd *cmd);
-
 #endif
