@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -41,12 +40,6 @@ static void ctrl_ring_drop(struct ublk_ctrl *ctrl)
 	ctrl->ring_ok = false;
 }
 
-static void ms_to_ts(unsigned int ms, struct __kernel_timespec *ts)
-{
-	ts->tv_sec = ms / 1000;
-	ts->tv_nsec = (long long)(ms % 1000) * 1000000;
-}
-
 /*
  * Wait at most @ms for the CQE of user_data @udata; other CQEs (a cancel's)
  * are dropped.
@@ -64,7 +57,7 @@ static int ctrl_wait(struct ublk_ctrl *ctrl, uint64_t udata, unsigned int ms,
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		ms_to_ts((unsigned int)left, &ts);
+		ts = ublk_ms_to_ts(left);
 		ret = io_uring_wait_cqe_timeout(&ctrl->ring, &cqe, &ts);
 		if (ret == -EINTR)
 			continue;
@@ -308,13 +301,10 @@ static void fail_before_stop(struct ublk_ctrl *ctrl, uint32_t id)
 		long long now = ublk_now_ms();
 		long long quiet_at = ublk_dev_last_request_ms(ctrl, id) + STOP_QUIET_MS;
 		long long until = quiet_at < deadline ? quiet_at : deadline;
-		struct timespec ts;
 
 		if (now >= until)
 			return;
-		ts.tv_sec = (until - now) / 1000;
-		ts.tv_nsec = (long)((until - now) % 1000) * 1000000L;
-		nanosleep(&ts, NULL);
+		ublk_sleep_ms(until - now);
 	}
 }
 
@@ -329,7 +319,6 @@ UBLK_EXPORT int ublk_ctrl_stop(struct ublk_ctrl *ctrl, uint32_t id)
 
 UBLK_EXPORT int ublk_ctrl_start_recovery(struct ublk_ctrl *ctrl, uint32_t id)
 {
-	const struct timespec step = { 0, RECOVERY_RETRY_MS * 1000000L };
 	long long deadline;
 	int ret;
 
@@ -345,7 +334,7 @@ UBLK_EXPORT int ublk_ctrl_start_recovery(struct ublk_ctrl *ctrl, uint32_t id)
 		ret = ctrl_cmd(ctrl, UBLK_U_CMD_START_USER_RECOVERY, id, 0, NULL, 0);
 		if (ret != -EBUSY || ublk_now_ms() >= deadline)
 			return ret;
-		nanosleep(&step, NULL);
+		ublk_sleep_ms(RECOVERY_RETRY_MS);
 	}
 }
 

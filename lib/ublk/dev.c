@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -15,7 +14,6 @@
 
 static int open_cdev(uint32_t id)
 {
-	const struct timespec step = { 0, CDEV_POLL_MS * 1000000L };
 	char path[32];
 	int waited, fd;
 
@@ -26,7 +24,7 @@ static int open_cdev(uint32_t id)
 			return fd;
 		if ((errno != ENOENT && errno != EACCES) || waited >= CDEV_WAIT_MS)
 			return -errno;
-		nanosleep(&step, NULL);
+		ublk_sleep_ms(CDEV_POLL_MS);
 	}
 }
 

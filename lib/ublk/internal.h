@@ -49,6 +49,24 @@ static inline long long ublk_now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+/* @ms milliseconds as io_uring's timeouts take them. */
+static inline struct __kernel_timespec ublk_ms_to_ts(long long ms)
+{
+	return (struct __kernel_timespec){
+		.tv_sec = ms / 1000,
+		.tv_nsec = ms % 1000 * 1000000,
+	};
+}
+
+/* Sleep @ms milliseconds, or less if a signal comes. */
+static inline void ublk_sleep_ms(long long ms)
+{
+	const struct __kernel_timespec k = ublk_ms_to_ts(ms);
+	const struct timespec ts = { .tv_sec = k.tv_sec, .tv_nsec = k.tv_nsec };
+
+	nanosleep(&ts, NULL);
+}
+
 /*
  * The devices with id @id opened through @ctrl (dev.c): mark them stopping
  * (false if there is none), and the latest arrival of a request on any of

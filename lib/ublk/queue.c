@@ -252,8 +252,7 @@ static void arm_timer(struct ublk_queue *q)
 	sqe = queue_sqe(q);
 	if (!sqe)
 		return;
-	q->timer_ts.tv_sec = q->idle_ms / 1000;
-	q->timer_ts.tv_nsec = (long long)(q->idle_ms % 1000) * 1000000;
+	q->timer_ts = ublk_ms_to_ts(q->idle_ms);
 	io_uring_prep_timeout(sqe, &q->timer_ts, 0, 0);
 	sqe->user_data = UBLK_UDATA_TIMER;
 	q->timer_armed = true;
