@@ -203,17 +203,13 @@ UBLK_EXPORT void ublk_queue_set_buffer_idle(struct ublk_queue *q, unsigned int m
 	q->idle_ms = ms;
 }
 
-/* Where request @tag's data lives on the char device (USER_COPY). */
-static off_t user_copy_offset(const struct ublk_queue *q, uint16_t tag, size_t offset)
-{
-	return (off_t)(UBLKSRV_IO_BUF_OFFSET + ((uint64_t)q->q_id << UBLK_QID_OFF) +
-		       ((uint64_t)tag << UBLK_TAG_OFF) + offset);
-}
-
-static int check_user_copy(const struct ublk_queue *q, uint16_t tag, size_t len,
-			   size_t offset)
+/* USER_COPY: @len bytes at @offset of request @tag's data, in or out. */
+static ssize_t user_copy(struct ublk_queue *q, uint16_t tag, void *buf, size_t len,
+			 size_t offset, bool out)
 {
 	size_t data;
+	off_t at;
+	ssize_t ret;
 
 	if (q->buf_mode != UBLK_BUF_USER_COPY || tag >= q->depth ||
 	    tag_state(q, tag) != UBLK_TAG_IN_BACKEND)
@@ -222,27 +218,22 @@ static int check_user_copy(const struct ublk_queue *q, uint16_t tag, size_t len,
 	data = (size_t)q->slots[tag].nr_sectors << 9;
 	if (len > data || offset > data - len)
 		return -EINVAL;
-	return 0;
+	/* Where the request's data lives on the char device. */
+	at = (off_t)(UBLKSRV_IO_BUF_OFFSET + ((uint64_t)q->q_id << UBLK_QID_OFF) +
+		     ((uint64_t)tag << UBLK_TAG_OFF) + offset);
+	ret = out ? pwrite(q->dev->cdev_fd, buf, len, at) : pread(q->dev->cdev_fd, buf, len, at);
+	return ret < 0 ? -errno : ret;
 }
 
 UBLK_EXPORT ssize_t ublk_io_get_data(struct ublk_queue *q, uint16_t tag, void *buf,
 				     size_t len, size_t offset)
 {
-	ssize_t ret = check_user_copy(q, tag, len, offset);
-
-	if (ret < 0)
-		return ret;
-	ret = pread(q->dev->cdev_fd, buf, len, user_copy_offset(q, tag, offset));
-	return ret < 0 ? -errno : ret;
+	return user_copy(q, tag, buf, len, offset, false);
 }
 
 UBLK_EXPORT ssize_t ublk_io_put_data(struct ublk_queue *q, uint16_t tag, const void *buf,
 				     size_t len, size_t offset)
 {
-	ssize_t ret = check_user_copy(q, tag, len, offset);
-
-	if (ret < 0)
-		return ret;
-	ret = pwrite(q->dev->cdev_fd, buf, len, user_copy_offset(q, tag, offset));
-	return ret < 0 ? -errno : ret;
+	/* Only written to the device: the data is read, never changed. */
+	return user_copy(q, tag, (void *)buf, len, offset, true);
 }

@@ -96,9 +96,15 @@ static void handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe)
 	}
 }
 
+/* A ring error that the next round may not see again. */
+static bool transient_error(int ret)
+{
+	return ret == -EINTR || ret == -EAGAIN || ret == -EBUSY || ret == -ETIME;
+}
+
 static bool ring_failed(struct ublk_queue *q, int ret)
 {
-	if (ret >= 0 || ret == -EINTR || ret == -EAGAIN || ret == -EBUSY || ret == -ETIME)
+	if (ret >= 0 || transient_error(ret))
 		return false;
 	q->error = q->error ? q->error : ret;
 	return true;
@@ -180,7 +186,7 @@ UBLK_EXPORT int ublk_queue_serve(struct ublk_queue *q)
 	while (!ublk_queue_done(q)) {
 		int ret = process(q, UBLK_PROCESS_WAIT, false);
 
-		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME)
+		if (ret < 0 && !transient_error(ret))
 			return ret;
 	}
 	return q->error;
