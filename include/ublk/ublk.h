@@ -11,7 +11,8 @@
  *
  * Two layers:
  *  - the control plane (struct ublk_ctrl): synchronous admin commands on
- *    /dev/ublk-control: add, set parameters, start, stop, delete, list;
+ *    /dev/ublk-control: add, set parameters, start, stop, delete; and the
+ *    list of the devices that exist, which needs no handle;
  *  - the data plane (struct ublk_dev, struct ublk_queue): per-queue
  *    io_uring rings that receive IO descriptors from the kernel and send
  *    completions back.
@@ -249,9 +250,10 @@ int ublk_ctrl_get_affinity(struct ublk_ctrl *ctrl, uint32_t id, uint16_t q_id,
 /*
  * List the ids of existing devices, ascending, into @ids (room for @max):
  * the @max lowest. Returns how many devices exist, which may be more than
- * @max. @ctrl is not used; the list comes from sysfs (or /dev).
+ * @max. It sends no command, so it needs no handle: the list comes from
+ * sysfs (or /dev).
  */
-int ublk_ctrl_list(struct ublk_ctrl *ctrl, uint32_t *ids, unsigned int max);
+int ublk_ctrl_list(uint32_t *ids, unsigned int max);
 
 /* ---------------------------------------------------------------------- */
 /* Data plane                                                             */

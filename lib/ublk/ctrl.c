@@ -3,12 +3,9 @@
  * The control plane: synchronous commands on /dev/ublk-control, carried by
  * a small SQE128 ring (the driver refuses control commands on 64-byte SQEs).
  */
-#include <dirent.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -41,12 +38,6 @@ static void ctrl_ring_drop(struct ublk_ctrl *ctrl)
 	ctrl->ring_ok = false;
 }
 
-static void ms_to_ts(unsigned int ms, struct __kernel_timespec *ts)
-{
-	ts->tv_sec = ms / 1000;
-	ts->tv_nsec = (long long)(ms % 1000) * 1000000;
-}
-
 /*
  * Wait at most @ms for the CQE of user_data @udata; other CQEs (a cancel's)
  * are dropped.
@@ -64,7 +55,7 @@ static int ctrl_wait(struct ublk_ctrl *ctrl, uint64_t udata, unsigned int ms,
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		ms_to_ts((unsigned int)left, &ts);
+		ts = ublk_ms_to_ts(left);
 		ret = io_uring_wait_cqe_timeout(&ctrl->ring, &cqe, &ts);
 		if (ret == -EINTR)
 			continue;
@@ -127,13 +118,24 @@ static int ctrl_submit_and_wait(struct ublk_ctrl *ctrl, unsigned int op,
 	return -ETIMEDOUT;
 }
 
-int ublk_ctrl_cmd(struct ublk_ctrl *ctrl, unsigned int op,
-		  struct ublksrv_ctrl_cmd *cmd)
+/*
+ * Run control command @op on device @id (-1: none): @data is its argument,
+ * @buf the @len bytes the kernel reads or fills in (NULL, 0: none).
+ */
+static int ctrl_cmd(struct ublk_ctrl *ctrl, unsigned int op, uint32_t id,
+		    uint64_t data, void *buf, uint16_t len)
 {
+	const struct ublksrv_ctrl_cmd cmd = {
+		.dev_id = id,
+		.queue_id = (uint16_t)-1,
+		.len = len,
+		.addr = (uintptr_t)buf,
+		.data[0] = data,
+	};
 	int ret;
 
 	pthread_mutex_lock(&ctrl->lock);
-	ret = ctrl_submit_and_wait(ctrl, op, cmd);
+	ret = ctrl_submit_and_wait(ctrl, op, &cmd);
 	pthread_mutex_unlock(&ctrl->lock);
 	return ret;
 }
@@ -190,15 +192,9 @@ UBLK_EXPORT int ublk_ctrl_get_features(struct ublk_ctrl *ctrl,
 				       uint64_t *features)
 {
 	uint64_t feat = 0;
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = (uint32_t)-1,
-		.queue_id = (uint16_t)-1,
-		.addr = (uintptr_t)&feat,
-		.len = sizeof(feat),
-	};
 	int ret;
 
-	ret = ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_FEATURES, &cmd);
+	ret = ctrl_cmd(ctrl, UBLK_U_CMD_GET_FEATURES, (uint32_t)-1, 0, &feat, sizeof(feat));
 	/* Before 6.5 the command is unknown, or taken for one on device -1. */
 	if (ret == -EINVAL || ret == -ENOTTY || ret == -ENODEV)
 		return -EOPNOTSUPP;
@@ -237,12 +233,6 @@ UBLK_EXPORT int ublk_ctrl_add(struct ublk_ctrl *ctrl,
 		.ublksrv_pid = -1,
 		.flags = cfg->flags,
 	};
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = id,
-		.queue_id = (uint16_t)-1,
-		.addr = (uintptr_t)&k,
-		.len = sizeof(k),
-	};
 	int ret;
 
 	if (cfg->flags & ~UBLK_FEAT_SUPPORTED)
@@ -253,24 +243,12 @@ UBLK_EXPORT int ublk_ctrl_add(struct ublk_ctrl *ctrl,
 	    k.max_io_buf_bytes < (uint32_t)sysconf(_SC_PAGESIZE))
 		return -EINVAL;
 
-	ret = ublk_ctrl_cmd(ctrl, UBLK_U_CMD_ADD_DEV, &cmd);
+	ret = ctrl_cmd(ctrl, UBLK_U_CMD_ADD_DEV, id, 0, &k, sizeof(k));
 	if (ret < 0)
 		return ret;
 	if (info)
 		info_from_kernel(info, &k);
 	return (int)k.dev_id;
-}
-
-static int ctrl_simple(struct ublk_ctrl *ctrl, unsigned int op, uint32_t id,
-		       uint64_t data)
-{
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = id,
-		.queue_id = (uint16_t)-1,
-		.data[0] = data,
-	};
-
-	return ublk_ctrl_cmd(ctrl, op, &cmd);
 }
 
 /* How long ublk_ctrl_del() waits for the kernel to free the id, and how often it looks. */
@@ -285,12 +263,11 @@ static int ctrl_simple(struct ublk_ctrl *ctrl, unsigned int op, uint32_t id,
  */
 static void wait_id_released(struct ublk_ctrl *ctrl, uint32_t id)
 {
-	const struct timespec step = { 0, DEL_RELEASE_POLL_MS * 1000000L };
 	const long long deadline = ublk_now_ms() + DEL_RELEASE_MS;
 	struct ublk_dev_info info;
 
 	while (ublk_ctrl_get_info(ctrl, id, &info) == 0 && ublk_now_ms() < deadline)
-		nanosleep(&step, NULL);
+		ublk_sleep_ms(DEL_RELEASE_POLL_MS);
 }
 
 UBLK_EXPORT int ublk_ctrl_del(struct ublk_ctrl *ctrl, uint32_t id)
@@ -301,10 +278,10 @@ UBLK_EXPORT int ublk_ctrl_del(struct ublk_ctrl *ctrl, uint32_t id)
 	 * The asynchronous one (Linux 6.9) deletes at once; the kernel frees
 	 * the id once that process lets go. Older kernels know only the first.
 	 */
-	int ret = ctrl_simple(ctrl, UBLK_U_CMD_DEL_DEV_ASYNC, id, 0);
+	int ret = ctrl_cmd(ctrl, UBLK_U_CMD_DEL_DEV_ASYNC, id, 0, NULL, 0);
 
 	if (ret == -EOPNOTSUPP || ret == -ENOTTY || ret == -EINVAL)
-		return ctrl_simple(ctrl, UBLK_U_CMD_DEL_DEV, id, 0);
+		return ctrl_cmd(ctrl, UBLK_U_CMD_DEL_DEV, id, 0, NULL, 0);
 	if (ret == 0)
 		wait_id_released(ctrl, id);
 	return ret;
@@ -315,7 +292,7 @@ UBLK_EXPORT int ublk_ctrl_start(struct ublk_ctrl *ctrl, uint32_t id,
 {
 	if (daemon_pid <= 0)
 		return -EINVAL;
-	return ctrl_simple(ctrl, UBLK_U_CMD_START_DEV, id, (uint64_t)daemon_pid);
+	return ctrl_cmd(ctrl, UBLK_U_CMD_START_DEV, id, (uint64_t)daemon_pid, NULL, 0);
 }
 
 /*
@@ -343,20 +320,17 @@ static void fail_before_stop(struct ublk_ctrl *ctrl, uint32_t id)
 		long long now = ublk_now_ms();
 		long long quiet_at = ublk_dev_last_request_ms(ctrl, id) + STOP_QUIET_MS;
 		long long until = quiet_at < deadline ? quiet_at : deadline;
-		struct timespec ts;
 
 		if (now >= until)
 			return;
-		ts.tv_sec = (until - now) / 1000;
-		ts.tv_nsec = (long)((until - now) % 1000) * 1000000L;
-		nanosleep(&ts, NULL);
+		ublk_sleep_ms(until - now);
 	}
 }
 
 UBLK_EXPORT int ublk_ctrl_stop(struct ublk_ctrl *ctrl, uint32_t id)
 {
 	fail_before_stop(ctrl, id);
-	return ctrl_simple(ctrl, UBLK_U_CMD_STOP_DEV, id, 0);
+	return ctrl_cmd(ctrl, UBLK_U_CMD_STOP_DEV, id, 0, NULL, 0);
 }
 
 /* How often START_USER_RECOVERY is tried while the old daemon lets go. */
@@ -364,7 +338,6 @@ UBLK_EXPORT int ublk_ctrl_stop(struct ublk_ctrl *ctrl, uint32_t id)
 
 UBLK_EXPORT int ublk_ctrl_start_recovery(struct ublk_ctrl *ctrl, uint32_t id)
 {
-	const struct timespec step = { 0, RECOVERY_RETRY_MS * 1000000L };
 	long long deadline;
 	int ret;
 
@@ -377,10 +350,10 @@ UBLK_EXPORT int ublk_ctrl_start_recovery(struct ublk_ctrl *ctrl, uint32_t id)
 	 * asynchronously after the process is gone.
 	 */
 	for (;;) {
-		ret = ctrl_simple(ctrl, UBLK_U_CMD_START_USER_RECOVERY, id, 0);
+		ret = ctrl_cmd(ctrl, UBLK_U_CMD_START_USER_RECOVERY, id, 0, NULL, 0);
 		if (ret != -EBUSY || ublk_now_ms() >= deadline)
 			return ret;
-		nanosleep(&step, NULL);
+		ublk_sleep_ms(RECOVERY_RETRY_MS);
 	}
 }
 
@@ -389,22 +362,16 @@ UBLK_EXPORT int ublk_ctrl_end_recovery(struct ublk_ctrl *ctrl, uint32_t id,
 {
 	if (daemon_pid <= 0)
 		return -EINVAL;
-	return ctrl_simple(ctrl, UBLK_U_CMD_END_USER_RECOVERY, id, (uint64_t)daemon_pid);
+	return ctrl_cmd(ctrl, UBLK_U_CMD_END_USER_RECOVERY, id, (uint64_t)daemon_pid, NULL, 0);
 }
 
 UBLK_EXPORT int ublk_ctrl_get_info(struct ublk_ctrl *ctrl, uint32_t id,
 				   struct ublk_dev_info *info)
 {
 	struct ublksrv_ctrl_dev_info k = { 0 };
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = id,
-		.queue_id = (uint16_t)-1,
-		.addr = (uintptr_t)&k,
-		.len = sizeof(k),
-	};
 	int ret;
 
-	ret = ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_DEV_INFO, &cmd);
+	ret = ctrl_cmd(ctrl, UBLK_U_CMD_GET_DEV_INFO, id, 0, &k, sizeof(k));
 	if (ret < 0)
 		return ret;
 	info_from_kernel(info, &k);
@@ -418,12 +385,6 @@ UBLK_EXPORT int ublk_ctrl_set_params(struct ublk_ctrl *ctrl, uint32_t id,
 	struct ublk_params k = {
 		.len = sizeof(k),
 		.types = UBLK_PARAM_TYPE_BASIC,
-	};
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = id,
-		.queue_id = (uint16_t)-1,
-		.addr = (uintptr_t)&k,
-		.len = sizeof(k),
 	};
 	struct ublk_dev_info info;
 	int ret;
@@ -461,22 +422,16 @@ UBLK_EXPORT int ublk_ctrl_set_params(struct ublk_ctrl *ctrl, uint32_t id,
 				p->max_write_zeroes_sectors ? p->max_write_zeroes_sectors : UINT32_MAX >> 9;
 		k.discard.max_discard_segments = p->max_discard_segments ? p->max_discard_segments : 1;
 	}
-	return ublk_ctrl_cmd(ctrl, UBLK_U_CMD_SET_PARAMS, &cmd);
+	return ctrl_cmd(ctrl, UBLK_U_CMD_SET_PARAMS, id, 0, &k, sizeof(k));
 }
 
 UBLK_EXPORT int ublk_ctrl_get_params(struct ublk_ctrl *ctrl, uint32_t id,
 				     struct ublk_dev_params *p)
 {
 	struct ublk_params k = { .len = sizeof(k) };
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = id,
-		.queue_id = (uint16_t)-1,
-		.addr = (uintptr_t)&k,
-		.len = sizeof(k),
-	};
 	int ret;
 
-	ret = ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_PARAMS, &cmd);
+	ret = ctrl_cmd(ctrl, UBLK_U_CMD_GET_PARAMS, id, 0, &k, sizeof(k));
 	if (ret < 0)
 		return ret;
 	memset(p, 0, sizeof(*p));
@@ -513,78 +468,9 @@ UBLK_EXPORT int ublk_ctrl_get_params(struct ublk_ctrl *ctrl, uint32_t id,
 UBLK_EXPORT int ublk_ctrl_get_affinity(struct ublk_ctrl *ctrl, uint32_t id,
 				       uint16_t q_id, void *cpus, size_t size)
 {
-	struct ublksrv_ctrl_cmd cmd = {
-		.dev_id = id,
-		.queue_id = (uint16_t)-1,
-		.addr = (uintptr_t)cpus,
-		.len = (uint16_t)size,
-		.data[0] = q_id,
-	};
-
 	/* The kernel wants whole longs. */
 	if (size > UINT16_MAX || size % sizeof(long))
 		return -EINVAL;
 	memset(cpus, 0, size);
-	return ublk_ctrl_cmd(ctrl, UBLK_U_CMD_GET_QUEUE_AFFINITY, &cmd);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Device ids from the names of a directory's "ublkcN" entries: the @max lowest. */
-static int list_dir(const char *path, uint32_t *ids, unsigned int max)
-{
-	uint32_t *all = NULL;
-	size_t n = 0, room = 0;
-	struct dirent *de;
-	DIR *dir;
-
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir))) {
-		char *end;
-		unsigned long id;
-
-		if (strncmp(de->d_name, "ublkc", 5) || !de->d_name[5])
-			continue;
-		id = strtoul(de->d_name + 5, &end, 10);
-		if (*end || id > UINT32_MAX)
-			continue;
-		if (n == room) {
-			uint32_t *more = realloc(all, (room = room ? 2 * room : 64) * sizeof(*all));
-
-			if (!more) {
-				free(all);
-				closedir(dir);
-				return -ENOMEM;
-			}
-			all = more;
-		}
-		all[n++] = (uint32_t)id;
-	}
-	closedir(dir);
-	if (n && max) {
-		qsort(all, n, sizeof(*all), cmp_u32);
-		memcpy(ids, all, (n < max ? n : max) * sizeof(*ids));
-	}
-	free(all);
-	return n > INT32_MAX ? -EOVERFLOW : (int)n;
-}
-
-UBLK_EXPORT int ublk_ctrl_list(struct ublk_ctrl *ctrl, uint32_t *ids,
-			       unsigned int max)
-{
-	int ret;
-
-	(void)ctrl;
-	/* Every device has a char device; sysfs lists it even without devtmpfs. */
-	ret = list_dir("/sys/class/ublk-char", ids, max);
-	if (ret == -ENOENT)
-		ret = list_dir("/dev", ids, max);
-	return ret;
+	return ctrl_cmd(ctrl, UBLK_U_CMD_GET_QUEUE_AFFINITY, id, q_id, cpus, (uint16_t)size);
 }

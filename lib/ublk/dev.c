@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -15,7 +14,6 @@
 
 static int open_cdev(uint32_t id)
 {
-	const struct timespec step = { 0, CDEV_POLL_MS * 1000000L };
 	char path[32];
 	int waited, fd;
 
@@ -26,44 +24,51 @@ static int open_cdev(uint32_t id)
 			return fd;
 		if ((errno != ENOENT && errno != EACCES) || waited >= CDEV_WAIT_MS)
 			return -errno;
-		nanosleep(&step, NULL);
+		ublk_sleep_ms(CDEV_POLL_MS);
 	}
+}
+
+/* What each queue tells ublk_ctrl_stop(), on cache lines of their own. */
+static struct ublk_queue_activity *activity_alloc(uint16_t nr_queues)
+{
+	size_t size = nr_queues * sizeof(struct ublk_queue_activity);
+	struct ublk_queue_activity *activity = aligned_alloc(sizeof(*activity), size);
+
+	if (activity)
+		memset(activity, 0, size);
+	return activity;
 }
 
 UBLK_EXPORT int ublk_dev_open(struct ublk_ctrl *ctrl, uint32_t id,
 			      struct ublk_dev **devp)
 {
+	struct ublk_dev_info info;
 	struct ublk_dev *dev;
 	int ret;
 
+	ret = ublk_ctrl_get_info(ctrl, id, &info);
+	if (ret < 0)
+		return ret;
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return -ENOMEM;
-	dev->ctrl = ctrl;
-	ret = ublk_ctrl_get_info(ctrl, id, &dev->info);
-	if (ret < 0)
-		goto err;
-	dev->activity = aligned_alloc(sizeof(*dev->activity),
-				      dev->info.nr_queues * sizeof(*dev->activity));
-	if (!dev->activity) {
-		ret = -ENOMEM;
-		goto err;
+	dev->activity = activity_alloc(info.nr_queues);
+	ret = dev->activity ? open_cdev(id) : -ENOMEM;
+	if (ret < 0) {
+		free(dev->activity);
+		free(dev);
+		return ret;
 	}
-	memset(dev->activity, 0, dev->info.nr_queues * sizeof(*dev->activity));
-	ret = open_cdev(id);
-	if (ret < 0)
-		goto err;
+	dev->ctrl = ctrl;
+	dev->info = info;
 	dev->cdev_fd = ret;
+	/* Known to the handle from now on: ublk_ctrl_stop() finds it there. */
 	pthread_mutex_lock(&ctrl->lock);
 	dev->next = ctrl->devs;
 	ctrl->devs = dev;
 	pthread_mutex_unlock(&ctrl->lock);
 	*devp = dev;
 	return 0;
-err:
-	free(dev->activity);
-	free(dev);
-	return ret;
 }
 
 UBLK_EXPORT void ublk_dev_close(struct ublk_dev *dev)

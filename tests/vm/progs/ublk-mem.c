@@ -464,7 +464,7 @@ teardown:
 			ok = false;
 		}
 	}
-	ret = ublk_ctrl_list(ctrl, NULL, 0);
+	ret = ublk_ctrl_list(NULL, 0);
 	if (ret != 0) {
 		msg("%d ublk devices exist after the teardown", ret);
 		ok = false;
