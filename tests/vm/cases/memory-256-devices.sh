@@ -9,7 +9,10 @@
 command -v ublk-mem >/dev/null || fail "ublk-mem is not in the VM (tests/vm/progs)"
 # one serving thread per queue: only queues that defer completion work can
 # return idle buffers (an epoll-driven queue keeps them)
-timeout 540 ublk-mem -n 256 -t 0 -i 1000 -l 64
+# buffers idle for 5 s go back: writing to all 256 devices takes well under
+# that, also on a machine busy with another VM, so each buffer is still
+# there when the figure after the writes is taken
+timeout 540 ublk-mem -n 256 -t 0 -i 5000 -l 64
 rc=$?
 [ "$rc" -eq 0 ] || fail "ublk-mem exited with $rc"
 assert_list_empty
