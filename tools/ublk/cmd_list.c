@@ -7,31 +7,6 @@
 
 #include "ublk_tool.h"
 
-int list_device_ids(struct ublk_ctrl *ctrl, uint32_t **idsp)
-{
-	uint32_t *ids = NULL;
-	int n = 0;
-
-	/* Devices may come and go between the calls: retry until it fits. */
-	for (;;) {
-		int got = ublk_ctrl_list(ctrl, ids, (unsigned int)n);
-
-		if (got < 0) {
-			free(ids);
-			return got;
-		}
-		if (got <= n) {
-			*idsp = ids;
-			return got;
-		}
-		n = got + 8;
-		free(ids);
-		ids = malloc((size_t)n * sizeof(*ids));
-		if (!ids)
-			return -ENOMEM;
-	}
-}
-
 struct dev_view {
 	struct ublk_dev_info info;
 	struct ublk_dev_params params;
@@ -113,57 +88,65 @@ static const struct option list_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-int cmd_list(int argc, char **argv)
+/*
+ * Print devices @ids[0..n-1]. Of all devices, those deleted meanwhile are
+ * left out; a device asked for by id (@one) that went is an error.
+ */
+static int print_devices(struct ublk_ctrl *ctrl, const uint32_t *ids, int n, bool one,
+			 bool json)
 {
 	struct json j = { .f = stdout };
-	struct ublk_ctrl *ctrl;
-	uint32_t *ids = NULL, one;
-	bool json = false;
-	int64_t id = -1;
-	int c, n, ret = 0;
+	bool header = false;
+	int ret = 0;
 
-	optind = 1;
-	opterr = 0;
-	for (int at = optind; (c = getopt_long(argc, argv, ":n:", list_options, NULL)) != -1;
-	     at = optind) {
-		switch (c) {
-		case 'n':
-			if (parse_dev_id(optarg, &one))
-				return 1;
-			id = one;
-			break;
-		case 'j':
-			json = true;
-			break;
-		default:
-			log_bad_option("list", c, argv, at, list_options);
-			return 1;
+	if (json)
+		json_begin_array(&j, NULL);
+	for (int i = 0; i < n; i++) {
+		struct dev_view v;
+		int err = dev_view_read(ctrl, ids[i], &v);
+
+		if ((err == -ENOENT || err == -ENODEV) && !one)
+			continue; /* deleted meanwhile */
+		if (err < 0) {
+			log_dev_error(ids[i], err);
+			ret = 1;
+			continue;
+		}
+		if (json) {
+			print_json(&j, &v);
+		} else {
+			if (!header)
+				print_header();
+			header = true;
+			print_row(&v);
 		}
 	}
-	if (optind < argc) {
-		log_err("unexpected argument '%s' for list", argv[optind]);
-		return 1;
+	if (json) {
+		json_end_array(&j);
+		putchar('\n');
 	}
+	return ret;
+}
 
-	ret = ublk_ctrl_open(&ctrl);
-	if (ret < 0) {
-		log_err("open /dev/ublk-control: %s", strerror(-ret));
+int cmd_list(int argc, char **argv)
+{
+	struct dev_cmd_opts o;
+	struct ublk_ctrl *ctrl;
+	uint32_t *ids = NULL, one;
+	int n, ret;
+
+	if (parse_dev_cmd("list", argc, argv, ":n:", list_options, &o) || open_control(&ctrl) < 0)
 		return 1;
-	}
-	if (id >= 0) {
+	if (o.id >= 0) {
 		struct dev_view v;
-		int err;
 
 		n = 1;
+		one = (uint32_t)o.id;
 		ids = &one;
-		one = (uint32_t)id;
 		/* A device that is not there fails before anything is printed. */
-		err = dev_view_read(ctrl, one, &v);
-		if (err < 0) {
-			if (err == -ENOENT || err == -ENODEV)
-				log_err("device %u does not exist", one);
-			else
-				log_err("device %u: %s", one, strerror(-err));
+		ret = dev_view_read(ctrl, one, &v);
+		if (ret < 0) {
+			log_dev_error(one, ret);
 			ublk_ctrl_close(ctrl);
 			return 1;
 		}
@@ -175,38 +158,7 @@ int cmd_list(int argc, char **argv)
 			return 1;
 		}
 	}
-
-	ret = 0;
-	if (json)
-		json_begin_array(&j, NULL);
-	for (int i = 0; i < n; i++) {
-		struct dev_view v;
-		int err = dev_view_read(ctrl, ids[i], &v);
-
-		if (err == -ENOENT || err == -ENODEV) {
-			if (id >= 0) {
-				log_err("device %u does not exist", ids[i]);
-				ret = 1;
-			}
-			continue; /* deleted meanwhile */
-		}
-		if (err < 0) {
-			log_err("device %u: %s", ids[i], strerror(-err));
-			ret = 1;
-			continue;
-		}
-		if (json) {
-			print_json(&j, &v);
-		} else {
-			if (i == 0)
-				print_header();
-			print_row(&v);
-		}
-	}
-	if (json) {
-		json_end_array(&j);
-		putchar('\n');
-	}
+	ret = print_devices(ctrl, ids, n, o.id >= 0, o.json);
 	if (ids != &one)
 		free(ids);
 	ublk_ctrl_close(ctrl);

@@ -47,12 +47,8 @@ static int check_device(struct ublk_ctrl *ctrl, uint32_t id, struct ublk_dev_inf
 {
 	int ret = ublk_ctrl_get_info(ctrl, id, info);
 
-	if (ret == -ENODEV || ret == -ENOENT) {
-		log_err("device %u does not exist", id);
-		return ret;
-	}
 	if (ret < 0) {
-		log_err("device %u: %s", id, strerror(-ret));
+		log_dev_error(id, ret);
 		return ret;
 	}
 	if (!(info->flags & UBLK_FEAT_USER_RECOVERY)) {
@@ -86,39 +82,19 @@ int cmd_recover(int argc, char **argv)
 	struct ublk_ctrl *ctrl;
 	struct dev_state st;
 	struct add_opts o = { .recover = true, .recovery = true };
-	int64_t id = -1;
-	uint32_t v;
-	int c, ret;
+	struct dev_cmd_opts co;
+	int64_t id;
+	int ret;
 
-	optind = 1;
-	opterr = 0;
-	for (int at = optind; (c = getopt_long(argc, argv, ":n:", recover_options, NULL)) != -1;
-	     at = optind) {
-		switch (c) {
-		case 'n':
-			if (parse_dev_id(optarg, &v))
-				return 1;
-			id = v;
-			break;
-		default:
-			log_bad_option("recover", c, argv, at, recover_options);
-			return 1;
-		}
-	}
-	if (optind < argc) {
-		log_err("unexpected argument '%s' for recover", argv[optind]);
+	if (parse_dev_cmd("recover", argc, argv, ":n:", recover_options, &co))
 		return 1;
-	}
+	id = co.id;
 	if (id < 0) {
 		log_err("recover needs -n ID");
 		return 1;
 	}
-
-	ret = ublk_ctrl_open(&ctrl);
-	if (ret < 0) {
-		log_err("open /dev/ublk-control: %s", strerror(-ret));
+	if (open_control(&ctrl) < 0)
 		return 1;
-	}
 	ret = check_device(ctrl, (uint32_t)id, &info, &kparams);
 	ublk_ctrl_close(ctrl);
 	if (ret < 0)

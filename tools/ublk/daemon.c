@@ -322,11 +322,9 @@ int daemon_run(struct target *t, const struct add_opts *o,
 		log_err("daemon set-up: %s", strerror(errno));
 		goto out;
 	}
-	ret = ublk_ctrl_open(&d.ctrl);
-	if (ret < 0) {
-		log_err("open /dev/ublk-control: %s", strerror(-ret));
+	ret = open_control(&d.ctrl);
+	if (ret < 0)
 		goto out;
-	}
 
 	/* A failed recovery leaves the device to a later one, or to `del`. */
 	ret = o->recover ? recover_device(&d, o, rep) : add_device(&d, o, p, rep);

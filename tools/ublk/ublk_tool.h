@@ -190,7 +190,23 @@ int supervise(struct target *t, const struct add_opts *o,
 /* The UBLK_FEAT_* flags of @o's recovery options. */
 uint64_t recovery_flags(const struct add_opts *o);
 
-/* cmd_list.c: the ids of all devices, in a malloc'd array; the count. */
+/* cmd_common.c: what the commands acting on devices share. */
+struct dev_cmd_opts {
+	int64_t id; /* -n ID, or -1 */
+	bool all;   /* --all */
+	bool json;  /* --json */
+};
+/*
+ * Parse @cmd's options, a subset of -n ID ('n'), --all ('a') and --json
+ * ('j'); print one error line and fail on anything else.
+ */
+int parse_dev_cmd(const char *cmd, int argc, char **argv, const char *shortopts,
+		  const struct option *longopts, struct dev_cmd_opts *o);
+/* Open the control device; print one error line if it cannot be. */
+int open_control(struct ublk_ctrl **ctrl);
+/* The error line for @err (a negative errno) of a command on device @id. */
+void log_dev_error(uint32_t id, int err);
+/* The ids of all devices, in a malloc'd array; the count. */
 int list_device_ids(struct ublk_ctrl *ctrl, uint32_t **ids);
 
 /* The subcommands. */
