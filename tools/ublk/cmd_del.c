@@ -41,9 +41,9 @@ static bool wait_pid_gone(pid_t pid, int ms)
 /* Is @pid the daemon that `ublk add` or `ublk recover` left for device @id? */
 static bool our_daemon(uint32_t id, pid_t pid)
 {
-	struct dev_state st;
+	struct dev_record rec;
 
-	return pid > 0 && !state_read(id, &st) && st.pid == pid && kill(pid, 0) == 0;
+	return pid > 0 && !record_read(id, &rec) && rec.pid == pid && kill(pid, 0) == 0;
 }
 
 /* Have our daemon stop device @id and exit; kill it if it does not. */
@@ -60,7 +60,7 @@ static void end_daemon(uint32_t id, pid_t pid)
 static int del_one(struct ublk_ctrl *ctrl, uint32_t id)
 {
 	struct ublk_dev_info info;
-	struct dev_state st;
+	struct dev_record rec;
 	pid_t pid;
 	int ret;
 
@@ -81,9 +81,9 @@ static int del_one(struct ublk_ctrl *ctrl, uint32_t id)
 		log_err("device %u: delete: %s", id, strerror(-ret));
 		return ret;
 	}
-	/* A daemon that was killed could not remove its state. */
-	if (pid > 0 && !state_read(id, &st) && st.pid == pid)
-		state_remove(id);
+	/* A daemon that was killed could not remove its record. */
+	if (pid > 0 && !record_read(id, &rec) && rec.pid == pid)
+		record_remove(id);
 	return 0;
 }
 

@@ -11,8 +11,8 @@ struct dev_view {
 	struct ublk_dev_info info;
 	struct ublk_dev_params params;
 	bool have_params;
-	struct dev_state state;
-	bool have_state;
+	struct dev_record rec;
+	bool have_rec;
 };
 
 static int dev_view_read(struct ublk_ctrl *ctrl, uint32_t id, struct dev_view *v)
@@ -24,7 +24,7 @@ static int dev_view_read(struct ublk_ctrl *ctrl, uint32_t id, struct dev_view *v
 	if (ret < 0)
 		return ret;
 	v->have_params = !ublk_ctrl_get_params(ctrl, id, &v->params) && v->params.size;
-	v->have_state = !state_read(id, &v->state);
+	v->have_rec = !record_read(id, &v->rec);
 	return 0;
 }
 
@@ -44,11 +44,11 @@ static void print_json(struct json *j, const struct dev_view *v)
 		     v->have_params ? 1LL << v->params.physical_block_shift : 0);
 	json_key_int(j, "max_io_bytes", v->info.max_io_bytes);
 	json_key_bool(j, "read_only", v->have_params && v->params.read_only);
-	json_key_string(j, "target", v->have_state ? v->state.target : NULL);
+	json_key_string(j, "target", v->have_rec ? v->rec.target : NULL);
 	json_key_int(j, "daemon_pid", v->info.daemon_pid);
 	json_key_string(j, "backing_file",
-			v->have_state && v->state.file[0] ? v->state.file : NULL);
-	json_key_string(j, "uri", v->have_state && v->state.uri[0] ? v->state.uri : NULL);
+			v->have_rec && v->rec.file[0] ? v->rec.file : NULL);
+	json_key_string(j, "uri", v->have_rec && v->rec.uri[0] ? v->rec.uri : NULL);
 	snprintf(path, sizeof(path), "/dev/ublkb%u", v->info.id);
 	json_key_string(j, "block_device", path);
 	snprintf(path, sizeof(path), "/dev/ublkc%u", v->info.id);
@@ -76,9 +76,9 @@ static void print_row(const struct dev_view *v)
 	       ublk_state_name(v->info.state), v->info.nr_queues, v->info.queue_depth,
 	       v->have_params ? (unsigned long long)v->params.size : 0ULL,
 	       v->have_params ? 1U << v->params.logical_block_shift : 0U,
-	       v->have_state ? v->state.target : "-", v->info.daemon_pid,
-	       v->have_state && v->state.file[0] ? v->state.file
-	       : v->have_state && v->state.uri[0] ? v->state.uri
+	       v->have_rec ? v->rec.target : "-", v->info.daemon_pid,
+	       v->have_rec && v->rec.file[0] ? v->rec.file
+	       : v->have_rec && v->rec.uri[0] ? v->rec.uri
 						   : "-");
 }
 

@@ -80,7 +80,7 @@ int cmd_recover(int argc, char **argv)
 	struct target t = { .fd = -1 };
 	struct ublk_dev_info info;
 	struct ublk_ctrl *ctrl;
-	struct dev_state st;
+	struct dev_record rec;
 	struct add_opts o = { .recover = true, .recovery = true };
 	struct dev_cmd_opts co;
 	int64_t id;
@@ -100,26 +100,26 @@ int cmd_recover(int argc, char **argv)
 	if (ret < 0)
 		return 1;
 
-	ret = state_read((uint32_t)id, &st);
+	ret = record_read((uint32_t)id, &rec);
 	if (ret < 0) {
 		log_err("device %lld: no usable record in %s/%lld.json (%s): its target is unknown",
-			(long long)id, state_dir(), (long long)id, strerror(-ret));
+			(long long)id, record_dir(), (long long)id, strerror(-ret));
 		return 1;
 	}
-	t.ops = target_find(st.target);
+	t.ops = target_find(rec.target);
 	if (!t.ops) {
 		log_err("device %lld: unknown target '%s' in %s/%lld.json", (long long)id,
-			st.target, state_dir(), (long long)id);
+			rec.target, record_dir(), (long long)id);
 		return 1;
 	}
 	o.target = t.ops->name;
 	o.id = (int32_t)id;
 	o.nr_queues = info.nr_queues;
 	o.depth = info.queue_depth;
-	o.size = st.size;
-	o.file = st.file[0] ? st.file : NULL;
-	o.uri = st.uri[0] ? st.uri : NULL;
-	o.buffered = st.buffered;
+	o.size = rec.size;
+	o.file = rec.file[0] ? rec.file : NULL;
+	o.uri = rec.uri[0] ? rec.uri : NULL;
+	o.buffered = rec.buffered;
 	if (t.ops->init(&t, &o, &params))
 		return 1;
 	/* The kernel keeps the old geometry: the target must still match it. */

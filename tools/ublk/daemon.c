@@ -310,7 +310,7 @@ int daemon_run(struct target *t, const struct add_opts *o,
 	       const struct ublk_dev_params *p, struct daemon_report rep)
 {
 	struct daemon d = { .t = t, .exit_fd = -1 };
-	struct dev_state st = { .pid = getpid(), .size = o->size, .buffered = o->buffered };
+	struct dev_record rec = { .pid = getpid(), .size = o->size, .buffered = o->buffered };
 	int sig_fd, ret;
 
 	pthread_mutex_init(&d.lock, NULL);
@@ -355,13 +355,13 @@ int daemon_run(struct target *t, const struct add_opts *o,
 		goto out_stop;
 	}
 
-	snprintf(st.target, sizeof(st.target), "%s", t->ops->name);
+	snprintf(rec.target, sizeof(rec.target), "%s", t->ops->name);
 	if (t->file)
-		snprintf(st.file, sizeof(st.file), "%s", t->file);
+		snprintf(rec.file, sizeof(rec.file), "%s", t->file);
 	if (t->uri)
-		snprintf(st.uri, sizeof(st.uri), "%s", t->uri);
-	if (state_write(d.id, &st) < 0)
-		log_info("device %u: cannot record state in %s", d.id, state_dir());
+		snprintf(rec.uri, sizeof(rec.uri), "%s", t->uri);
+	if (record_write(d.id, &rec) < 0)
+		log_info("device %u: cannot write its record in %s", d.id, record_dir());
 	report_ready(&d, rep);
 
 	/*
@@ -381,7 +381,7 @@ int daemon_run(struct target *t, const struct add_opts *o,
 			goto out_del;
 		break;
 	}
-	state_remove(d.id);
+	record_remove(d.id);
 	ublk_dev_close(d.dev);
 	goto out;
 
@@ -401,7 +401,7 @@ out_del:
 	if (d.added) {
 		int del;
 
-		state_remove(d.id);
+		record_remove(d.id);
 		del = ublk_ctrl_del(d.ctrl, d.id);
 		if (del < 0 && del != -ENOENT && del != -ENODEV)
 			log_err("device %u: delete: %s", d.id, strerror(-del));

@@ -76,7 +76,7 @@ static void daemon_died(const struct daemon_news *news, bool recovering, pid_t p
 	if (ret < 0 && ret != -ENODEV && ret != -ENOENT)
 		log_err("device %u: delete: %s", id, strerror(-ret));
 	else
-		state_remove(id);
+		record_remove(id);
 out:
 	ublk_ctrl_close(ctrl);
 }

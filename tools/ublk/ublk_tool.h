@@ -139,10 +139,10 @@ void json_key_bool(struct json *j, const char *key, bool val);
 void json_string(struct json *j, const char *val);
 
 /*
- * state.c: what the daemon records of its device in the run directory:
+ * record.c: what the daemon records of its device in the run directory:
  * what `list` shows and what `recover` needs to serve the device again.
  */
-struct dev_state {
+struct dev_record {
 	char target[16];
 	char file[4096]; /* backing file, or "" */
 	char uri[4096];  /* NBD URI, or "" */
@@ -150,12 +150,12 @@ struct dev_state {
 	bool buffered;
 	long long pid;
 };
-const char *state_dir(void);
-int state_write(uint32_t id, const struct dev_state *s);
-int state_read(uint32_t id, struct dev_state *s);
-void state_remove(uint32_t id);
-/* Parse the state file's text (exposed for tests). */
-int state_parse(const char *text, struct dev_state *s);
+const char *record_dir(void);
+int record_write(uint32_t id, const struct dev_record *s);
+int record_read(uint32_t id, struct dev_record *s);
+void record_remove(uint32_t id);
+/* Parse a record's text (exposed for tests). */
+int record_parse(const char *text, struct dev_record *s);
 
 /*
  * Where a background daemon reports, one line each: to `add` or `recover`
