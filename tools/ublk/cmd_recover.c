@@ -81,7 +81,7 @@ int cmd_recover(int argc, char **argv)
 	struct ublk_dev_info info;
 	struct ublk_ctrl *ctrl;
 	struct dev_record rec;
-	struct add_opts o = { .recover = true, .recovery = true };
+	struct add_opts o = { .take_over = true, .user_recovery = true };
 	struct dev_cmd_opts co;
 	int64_t id;
 	int ret;

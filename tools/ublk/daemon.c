@@ -327,7 +327,7 @@ int daemon_run(struct target *t, const struct add_opts *o,
 		goto out;
 
 	/* A failed recovery leaves the device to a later one, or to `del`. */
-	ret = o->recover ? recover_device(&d, o, rep) : add_device(&d, o, p, rep);
+	ret = o->take_over ? recover_device(&d, o, rep) : add_device(&d, o, p, rep);
 	if (ret < 0)
 		goto out_del;
 
@@ -344,13 +344,13 @@ int daemon_run(struct target *t, const struct add_opts *o,
 	}
 
 	ublk_ctrl_set_timeout(d.ctrl, START_CMD_TIMEOUT_MS);
-	if (o->recover)
+	if (o->take_over)
 		ret = ublk_ctrl_end_recovery(d.ctrl, d.id, getpid());
 	else
 		ret = ublk_ctrl_start(d.ctrl, d.id, getpid());
 	ublk_ctrl_set_timeout(d.ctrl, DEL_TIMEOUT_MS);
 	if (ret < 0) {
-		log_err("device %u: %s: %s", d.id, o->recover ? "end recovery" : "start",
+		log_err("device %u: %s: %s", d.id, o->take_over ? "end recovery" : "start",
 			strerror(-ret));
 		goto out_stop;
 	}
@@ -386,7 +386,7 @@ int daemon_run(struct target *t, const struct add_opts *o,
 	goto out;
 
 out_stop:
-	if (o->recover) {
+	if (o->take_over) {
 		/*
 		 * Stopping the device would fail the IO it holds: leave it for a
 		 * later recovery, as a daemon that died would, by ending this

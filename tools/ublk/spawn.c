@@ -173,7 +173,7 @@ int spawn_daemon(struct target *t, const struct add_opts *o,
 		exit(ret);
 	}
 	close(pipefd[1]);
-	ret = wait_for_daemon(pipefd[0], pid, o->recover);
+	ret = wait_for_daemon(pipefd[0], pid, o->take_over);
 	close(pipefd[0]);
 	return ret;
 }

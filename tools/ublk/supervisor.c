@@ -131,6 +131,6 @@ int supervise(struct target *t, const struct add_opts *o,
 	read_news(sup[0], &news);
 	close(sup[0]);
 	if (news.id >= 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		daemon_died(&news, o->recover, pid);
+		daemon_died(&news, o->take_over, pid);
 	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }

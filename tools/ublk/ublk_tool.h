@@ -43,11 +43,18 @@ struct add_opts {
 	const char *uri; /* nbd: the server's NBD URI */
 	bool buffered;
 	bool foreground;
-	bool recovery; /* -r 1: the device outlives its daemon */
-	bool reissue;  /* -i 1: ... and requests in flight are sent again */
-	bool fail_io;  /* -e 1: ... and IO fails while no daemon serves it */
-	bool recover;  /* take over device @id instead of adding one */
+	bool user_recovery; /* -r 1: the device outlives its daemon */
+	bool reissue;       /* -i 1: ... and requests in flight are sent again */
+	bool fail_io;       /* -e 1: ... and IO fails while no daemon serves it */
+	bool take_over;     /* `recover`: take over device @id, do not add one */
 };
+
+/* add_opts.c: fill @o from the command line; one error line on bad input. */
+int parse_add_opts(int argc, char **argv, struct add_opts *o);
+/* The UBLK_FEAT_* flags of @o's recovery options. */
+uint64_t recovery_flags(const struct add_opts *o);
+/* The recovery option ("-r", "-i", "-e") that asks for one such flag. */
+const char *recovery_option(uint64_t feature);
 
 /* A target: what serves the requests of a device. */
 struct target {
@@ -111,7 +118,6 @@ int nbd_uri_check(const char *uri, char *why, size_t len);
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 /* A multiple of 512 up to MAX_DEV_SIZE; -ERANGE above it. */
 int parse_size(const char *s, uint64_t *out);
-int parse_add_opts(int argc, char **argv, struct add_opts *o);
 /* A device id, 0..MAX_DEV_ID; prints one error line if it is not. */
 int parse_dev_id(const char *s, uint32_t *out);
 
@@ -187,8 +193,6 @@ int spawn_daemon(struct target *t, const struct add_opts *o,
 int supervise(struct target *t, const struct add_opts *o,
 	      const struct ublk_dev_params *p, int start_fd);
 
-/* The UBLK_FEAT_* flags of @o's recovery options. */
-uint64_t recovery_flags(const struct add_opts *o);
 
 /* cmd_common.c: what the commands acting on devices share. */
 struct dev_cmd_opts {

@@ -100,11 +100,11 @@ static void test_add_opts(void)
 
 	/* Recovery: -r enables it, -i and -e refine it. */
 	T_CHECK(parse_args(&o, "-t", "null", NULL, NULL, NULL) == 0);
-	T_CHECK(!o.recovery && recovery_flags(&o) == 0);
+	T_CHECK(!o.user_recovery && recovery_flags(&o) == 0);
 	T_CHECK(parse_args(&o, "-t", "null", "-r", "1", NULL) == 0);
-	T_CHECK(o.recovery && !o.reissue && !o.fail_io);
+	T_CHECK(o.user_recovery && !o.reissue && !o.fail_io);
 	T_CHECK(recovery_flags(&o) == UBLK_FEAT_USER_RECOVERY);
-	T_CHECK(parse_args(&o, "-t", "null", "-r", "0", NULL) == 0 && !o.recovery);
+	T_CHECK(parse_args(&o, "-t", "null", "-r", "0", NULL) == 0 && !o.user_recovery);
 	T_CHECK(parse_args(&o, "-r", "1", "-i", "1", "-tnull") == 0);
 	T_CHECK(recovery_flags(&o) == (UBLK_FEAT_USER_RECOVERY | UBLK_FEAT_USER_RECOVERY_REISSUE));
 	T_CHECK(parse_args(&o, "-r", "1", "--recovery-fail-io=1", "-tnull", NULL) == 0);
