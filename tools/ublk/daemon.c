@@ -205,31 +205,6 @@ static int block_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-/* Tell whoever listens: "ID n", "OK n", "READY". */
-static void report_id(const struct daemon *d, struct daemon_report rep)
-{
-	if (rep.start_fd >= 0)
-		dprintf(rep.start_fd, "ID %u\n", d->id);
-	if (rep.supervisor_fd >= 0)
-		dprintf(rep.supervisor_fd, "ID %u\n", d->id);
-}
-
-static void report_ready(const struct daemon *d, struct daemon_report rep)
-{
-	if (rep.supervisor_fd >= 0) {
-		dprintf(rep.supervisor_fd, "READY\n");
-		close(rep.supervisor_fd);
-	}
-	if (rep.start_fd >= 0) {
-		dprintf(rep.start_fd, "OK %u\n", d->id);
-		log_set_report_fd(-1);
-		close(rep.start_fd);
-	} else {
-		printf("dev id %u: /dev/ublkb%u\n", d->id, d->id);
-		fflush(stdout);
-	}
-}
-
 /* The flags asked for that the driver did not grant, by name, or NULL. */
 static const char *missing_flag(uint64_t asked, uint64_t granted)
 {
@@ -263,7 +238,7 @@ static int add_device(struct daemon *d, const struct add_opts *o,
 	d->id = (uint32_t)ret;
 	d->nr_queues = info.nr_queues;
 	d->added = true;
-	report_id(d, rep);
+	report_id(rep, d->id);
 
 	/* Recovery the driver cannot give is an error, not a silent downgrade. */
 	missing = missing_flag(recovery_flags(o), info.flags);
@@ -296,7 +271,7 @@ static int recover_device(struct daemon *d, const struct add_opts *o,
 		log_err("device %u: start recovery: %s", d->id, strerror(-ret));
 	if (ret < 0)
 		return ret;
-	report_id(d, rep);
+	report_id(rep, d->id);
 	ret = ublk_dev_open(d->ctrl, d->id, &d->dev);
 	if (ret < 0) {
 		log_err("device %u: open /dev/ublkc%u: %s", d->id, d->id, strerror(-ret));
@@ -362,7 +337,7 @@ int daemon_run(struct target *t, const struct add_opts *o,
 		snprintf(rec.uri, sizeof(rec.uri), "%s", t->uri);
 	if (record_write(d.id, &rec) < 0)
 		log_info("device %u: cannot write its record in %s", d.id, record_dir());
-	report_ready(&d, rep);
+	report_ready(rep, d.id);
 
 	/*
 	 * The stop happens here, in the process that serves the queues, so

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <ublk/ublk.h>
@@ -164,14 +165,42 @@ void record_remove(uint32_t id);
 int record_parse(const char *text, struct dev_record *s);
 
 /*
- * Where a background daemon reports, one line each: to `add` or `recover`
- * ("ID n", then "OK n" or "ERR message") and to its supervisor ("ID n",
- * then "READY"). -1: nobody listens.
+ * daemon_report.c: the start-up report of a background daemon, one line
+ * each: to `add` or `recover` ("ID n", then "OK n" or "ERR message") and
+ * to its supervisor ("ID n", then "READY").
  */
 struct daemon_report {
-	int start_fd;
-	int supervisor_fd;
+	int start_fd;      /* to the starter, or -1: nobody listens */
+	int supervisor_fd; /* to the supervisor, or -1 */
 };
+/*
+ * fork() with a pipe for the child's report: @fds[1] is the child's end.
+ * -1 after one error line, with nothing left open.
+ */
+pid_t fork_reporting_child(int fds[2]);
+/* Device @id exists. */
+void report_id(struct daemon_report rep, uint32_t id);
+/* Device @id is live: tell both (or the user, in the foreground), and close. */
+void report_ready(struct daemon_report rep, uint32_t id);
+/* The start-up failed with @msg (log.c sends the first error line). */
+void report_error(int fd, const char *msg);
+
+enum report_kind { REPORT_ID, REPORT_OK, REPORT_ERR, REPORT_READY };
+struct report_line {
+	enum report_kind kind;
+	uint32_t id;     /* REPORT_ID, REPORT_OK */
+	const char *msg; /* REPORT_ERR: valid until the next fill */
+};
+struct report_reader {
+	int fd;
+	size_t start, len;
+	char buf[1200];
+};
+void report_reader_init(struct report_reader *r, int fd);
+/* One read(): 1 if it read something, 0 at the end of the pipe, or -errno. */
+int report_reader_fill(struct report_reader *r);
+/* The next whole line read, parsed; false if there is none yet. */
+bool report_reader_next(struct report_reader *r, struct report_line *line);
 
 /* daemon.c: create (or recover) and serve a device; returns the exit status. */
 int daemon_run(struct target *t, const struct add_opts *o,
