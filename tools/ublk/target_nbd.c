@@ -8,90 +8,10 @@
  * queue's ring.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "target_nbd.h"
-
-void nbd_target_error(char *buf, size_t len)
-{
-	const char *msg = nbd_get_error();
-	size_t n;
-
-	if (!msg || !*msg)
-		msg = strerror(nbd_get_errno() ? nbd_get_errno() : EIO);
-	/* "nbd_aio_notify_read: handshake: ...": the call's name says nothing. */
-	if (!strncmp(msg, "nbd_", 4) && strstr(msg, ": "))
-		msg = strstr(msg, ": ") + 2;
-	snprintf(buf, len, "%s", msg);
-	n = strcspn(buf, "\n");
-	buf[n] = '\0';
-}
-
-struct nbd_handle *nbd_target_handle(void)
-{
-	struct nbd_handle *h = nbd_create();
-
-	if (!h)
-		return NULL;
-	/* tls-psk-file= in the URI names a local file: the user gave it. */
-	nbd_set_uri_allow_local_file(h, true);
-	/* The buffer of a failed read is never used: no need to clear it first. */
-	nbd_set_pread_initialize(h, false);
-	/*
-	 * Plain replies: a read's data follows a 16-byte header, which libnbd
-	 * takes in fewer steps than structured chunks; nothing here needs the
-	 * extents or holes those carry.
-	 */
-	nbd_set_request_structured_replies(h, false);
-	return h;
-}
-
-int nbd_target_connect(struct nbd_handle *h, const char *uri, int timeout_ms,
-		       char *why, size_t len)
-{
-	long long deadline = mono_ms() + timeout_ms;
-
-	if (nbd_aio_connect_uri(h, uri) < 0) {
-		nbd_target_error(why, len);
-		return -1;
-	}
-	while (nbd_aio_is_connecting(h)) {
-		unsigned int dir = (unsigned int)nbd_aio_get_direction(h);
-		struct pollfd pfd = {
-			.fd = nbd_aio_get_fd(h),
-			.events = (short)(((dir & LIBNBD_AIO_DIRECTION_READ) ? POLLIN : 0) |
-					  ((dir & LIBNBD_AIO_DIRECTION_WRITE) ? POLLOUT : 0)),
-		};
-		long long left = deadline - mono_ms();
-		int ret;
-
-		if (left <= 0) {
-			snprintf(why, len, "no answer within %d s", timeout_ms / 1000);
-			return -1;
-		}
-		ret = poll(&pfd, 1, (int)left);
-		if (ret < 0 && errno != EINTR) {
-			snprintf(why, len, "poll: %s", strerror(errno));
-			return -1;
-		}
-		if (ret <= 0)
-			continue;
-		if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
-			ret = nbd_aio_notify_read(h);
-		else
-			ret = nbd_aio_notify_write(h);
-		if (ret < 0)
-			break;
-	}
-	if (!nbd_aio_is_ready(h)) {
-		nbd_target_error(why, len);
-		return -1;
-	}
-	return 0;
-}
 
 /* log2 of a power of two. */
 static uint8_t shift_of(int64_t v)
@@ -130,7 +50,7 @@ static int nbd_init(struct target *t, const struct add_opts *o,
 		return -EINVAL;
 	}
 
-	h = nbd_target_handle();
+	h = nbd_client_new();
 	ex = calloc(1, sizeof(*ex));
 	t->uri = strdup(o->uri);
 	if (!h || !ex || !t->uri) {
@@ -142,7 +62,7 @@ static int nbd_init(struct target *t, const struct add_opts *o,
 		log_err("NBD URI '%s' asks for TLS, which this libnbd was built without", o->uri);
 		goto err;
 	}
-	if (nbd_target_connect(h, o->uri, NBD_CONNECT_TIMEOUT_MS, why, sizeof(why))) {
+	if (nbd_client_connect(h, o->uri, NBD_CONNECT_TIMEOUT_MS, why, sizeof(why))) {
 		log_err("NBD server %s: %s", o->uri, why);
 		ret = -ECONNREFUSED;
 		goto err;
@@ -174,7 +94,7 @@ static int nbd_init(struct target *t, const struct add_opts *o,
 	if (size < 0) {
 		char e[256];
 
-		nbd_target_error(e, sizeof(e));
+		nbd_client_error(e, sizeof(e));
 		log_err("NBD server %s: export size: %s", o->uri, e);
 		goto err;
 	}

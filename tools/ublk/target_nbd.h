@@ -8,10 +8,9 @@
 
 #include <libnbd.h>
 
+#include "nbd_client.h"
 #include "ublk_tool.h"
 
-/* How long one connection attempt may take, handshake included. */
-#define NBD_CONNECT_TIMEOUT_MS 5000
 /* A lost connection is tried again at most this often, for at most this long. */
 #define NBD_RECONNECT_ATTEMPTS 10
 #define NBD_RECONNECT_MS 10000
@@ -29,22 +28,6 @@ struct nbd_export {
 	bool can_trim;
 	bool can_zero;
 };
-
-/*
- * A new handle, set up as every connection of the target is, or NULL
- * (out of memory).
- */
-struct nbd_handle *nbd_target_handle(void);
-
-/*
- * Connect @h to @uri (blocking, bounded by @timeout_ms). 0, or -1 with
- * libnbd's reason in @why.
- */
-int nbd_target_connect(struct nbd_handle *h, const char *uri, int timeout_ms,
-		       char *why, size_t len);
-
-/* libnbd's last error, without the name of the call: one line. */
-void nbd_target_error(char *buf, size_t len);
 
 /* target_nbd_conn.c: one connection per queue, driven from its ring. */
 int nbd_conn_queue_init(struct target *t, uint16_t q_id, void **qdata);

@@ -268,14 +268,14 @@ static void start_attempt(struct nbd_conn *c, long long now)
 	}
 	c->attempts++;
 	c->attempt_at = now;
-	c->h = nbd_target_handle();
+	c->h = nbd_client_new();
 	if (!c->h) {
 		backoff(c, now);
 		return;
 	}
 	c->gen++;
 	if (nbd_aio_connect_uri(c->h, c->ex->uri) < 0) {
-		nbd_target_error(why, sizeof(why));
+		nbd_client_error(why, sizeof(why));
 		log_info("queue %u: reconnect attempt %u: %s", c->q_id, c->attempts, why);
 		close_handle(c);
 		backoff(c, now);
@@ -297,7 +297,7 @@ static void connection_lost(struct nbd_conn *c)
 	char why[512];
 	long long now = mono_ms();
 
-	nbd_target_error(why, sizeof(why));
+	nbd_client_error(why, sizeof(why));
 	log_info("queue %u: connection to NBD server %s lost (%s), %u requests held; reconnecting",
 		 c->q_id, c->ex->uri, c->shutdown_seen ? "server shut down" : why,
 		 c->sent + c->held.count);
@@ -367,7 +367,7 @@ static void advance(struct nbd_conn *c)
 			}
 			drain_done(c);
 		} else if (handle_lost(c)) {
-			nbd_target_error(why, sizeof(why));
+			nbd_client_error(why, sizeof(why));
 			log_info("queue %u: reconnect attempt %u: %s", c->q_id, c->attempts, why);
 			close_handle(c);
 			backoff(c, mono_ms());
@@ -601,14 +601,14 @@ int nbd_conn_queue_init(struct target *t, uint16_t q_id, void **qdata)
 		c->reqs[i].tag = i;
 	}
 	/* Before the queue serves: no request waits for this. */
-	c->h = nbd_target_handle();
+	c->h = nbd_client_new();
 	if (!c->h) {
 		nbd_conn_queue_exit(c);
 		log_err("queue %u: out of memory", q_id);
 		return -ENOMEM;
 	}
 	c->gen = 1;
-	if (nbd_target_connect(c->h, ex->uri, NBD_CONNECT_TIMEOUT_MS, why, sizeof(why)) ||
+	if (nbd_client_connect(c->h, ex->uri, NBD_CONNECT_TIMEOUT_MS, why, sizeof(why)) ||
 	    !same_export(c, why, sizeof(why))) {
 		log_err("queue %u: NBD server %s: %s", q_id, ex->uri, why);
 		nbd_conn_queue_exit(c);
