@@ -31,7 +31,7 @@ static int check_recovery(const struct add_opts *o)
 int cmd_add(int argc, char **argv)
 {
 	struct ublk_dev_params params = { 0 };
-	struct target t = { .fd = -1 };
+	struct target t = { 0 };
 	struct add_opts o;
 	int ret;
 
@@ -48,7 +48,7 @@ int cmd_add(int argc, char **argv)
 	}
 	if (check_recovery(&o))
 		return 1;
-	if (t.ops->init(&t, &o, &params))
+	if (target_check_opts(t.ops, &o) || target_init(&t, &o, &params))
 		return 1;
 
 	if (o.foreground) {
@@ -58,6 +58,6 @@ int cmd_add(int argc, char **argv)
 	} else {
 		ret = spawn_daemon(&t, &o, &params);
 	}
-	t.ops->cleanup(&t);
+	target_cleanup(&t);
 	return ret;
 }

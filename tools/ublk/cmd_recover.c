@@ -77,7 +77,7 @@ static const struct option recover_options[] = {
 int cmd_recover(int argc, char **argv)
 {
 	struct ublk_dev_params kparams, params = { 0 };
-	struct target t = { .fd = -1 };
+	struct target t = { 0 };
 	struct ublk_dev_info info;
 	struct ublk_ctrl *ctrl;
 	struct dev_record rec;
@@ -120,17 +120,17 @@ int cmd_recover(int argc, char **argv)
 	o.file = rec.file[0] ? rec.file : NULL;
 	o.uri = rec.uri[0] ? rec.uri : NULL;
 	o.buffered = rec.buffered;
-	if (t.ops->init(&t, &o, &params))
+	if (target_init(&t, &o, &params))
 		return 1;
 	/* The kernel keeps the old geometry: the target must still match it. */
 	if (params.size != kparams.size) {
 		log_err("device %lld: its target now has %llu bytes, the device %llu",
 			(long long)id, (unsigned long long)params.size,
 			(unsigned long long)kparams.size);
-		t.ops->cleanup(&t);
+		target_cleanup(&t);
 		return 1;
 	}
 	ret = spawn_daemon(&t, &o, &params);
-	t.ops->cleanup(&t);
+	target_cleanup(&t);
 	return ret;
 }

@@ -58,7 +58,7 @@ static int queue_setup(struct queue_thread *qt, struct ublk_queue **qp, void **q
 	const struct target_ops *ops = qt->d->t->ops;
 	int ret = 0;
 
-	*qdata = qt->d->t;
+	*qdata = qt->d->t->priv;
 	if (ops->queue_init) {
 		ret = ops->queue_init(qt->d->t, qt->q_id, qdata);
 		if (ret < 0)
@@ -331,10 +331,8 @@ int daemon_run(struct target *t, const struct add_opts *o,
 	}
 
 	snprintf(rec.target, sizeof(rec.target), "%s", t->ops->name);
-	if (t->file)
-		snprintf(rec.file, sizeof(rec.file), "%s", t->file);
-	if (t->uri)
-		snprintf(rec.uri, sizeof(rec.uri), "%s", t->uri);
+	if (t->ops->record)
+		t->ops->record(t, &rec);
 	if (record_write(d.id, &rec) < 0)
 		log_info("device %u: cannot write its record in %s", d.id, record_dir());
 	report_ready(rep, d.id);

@@ -166,7 +166,7 @@ int spawn_daemon(struct target *t, const struct add_opts *o,
 		log_to_syslog();
 		log_set_report_fd(pipefd[1]);
 		ret = supervise(t, o, p, pipefd[1]);
-		t->ops->cleanup(t);
+		target_cleanup(t);
 		exit(ret);
 	}
 	close(pipefd[1]);

@@ -19,14 +19,17 @@
 
 /* The export, as the first connection found it; shared read-only by the queues. */
 struct nbd_export {
-	const char *uri;
+	char *uri;
 	uint16_t depth;
-	uint64_t size;
+	uint64_t size;     /* in whole blocks */
+	unsigned int lbs;  /* logical block size: the server's minimum, at least 512 */
+	int64_t pref, max; /* the server's preferred and maximum block sizes, or <= 0 */
 	bool read_only;
 	bool can_flush;
 	bool can_fua;
 	bool can_trim;
 	bool can_zero;
+	bool can_multi_conn;
 };
 
 /* target_nbd_conn.c: one connection per queue, driven from its ring. */

@@ -57,38 +57,49 @@ uint64_t recovery_flags(const struct add_opts *o);
 /* The recovery option ("-r", "-i", "-e") that asks for one such flag. */
 const char *recovery_option(uint64_t feature);
 
+/* The options of `add` that only some targets take. */
+enum target_opt {
+	TARGET_OPT_FILE = 1 << 0,     /* -f FILE */
+	TARGET_OPT_URI = 1 << 1,      /* --uri URI */
+	TARGET_OPT_SIZE = 1 << 2,     /* -s SIZE */
+	TARGET_OPT_BUFFERED = 1 << 3, /* --buffered */
+};
+
 /* A target: what serves the requests of a device. */
 struct target {
 	const struct target_ops *ops;
-	char *file; /* absolute path of the backing file, or NULL */
-	int fd;     /* backing file, or -1 */
-	bool direct;
-	bool read_only;
-	bool zero_range; /* fallocate(FALLOC_FL_ZERO_RANGE) works on it */
-	char *uri;       /* the NBD URI served, or NULL */
-	void *priv;      /* the target's own state */
+	void *priv; /* the target's own data, set by its probe() */
 };
+
+struct dev_record;
 
 struct target_ops {
 	const char *name;
 	/* UBLK_FEAT_* the target asks for; the driver grants what it has. */
 	uint64_t flags;
+	/* The TARGET_OPT_* it takes, and those of them it cannot do without. */
+	unsigned int accepts, needs;
 	/*
-	 * Check the options, open what the target needs and fill the device
-	 * parameters. Nothing exists in the kernel yet: on failure, print one
-	 * line and return a negative errno.
+	 * Optional: open or reach the backend and learn what it offers, into
+	 * t->priv. Nothing exists in the kernel yet: on failure, print one
+	 * line and return a negative errno, with nothing left to clean up.
 	 */
-	int (*init)(struct target *t, const struct add_opts *o,
-		    struct ublk_dev_params *p);
+	int (*probe)(struct target *t, const struct add_opts *o);
+	/* The device parameters, from what probe() found and @o; one line on refusal. */
+	int (*fill_params)(const struct target *t, const struct add_opts *o,
+			   struct ublk_dev_params *p);
+	/* Optional: what the device's record names (backing file, URI). */
+	void (*record)(const struct target *t, struct dev_record *rec);
+	/* Optional: free what probe() set up. */
 	void (*cleanup)(struct target *t);
 	/*
 	 * Optional, per queue, on the queue's thread. queue_init() runs
 	 * before ublk_queue_init() and may set *@qdata, the data the queue's
-	 * ops get (@t by default); queue_start() runs once the queue is set up,
-	 * before it serves; queue_exit() runs last, on every path, whenever
-	 * queue_init() succeeded. A target whose own SQEs stay on the ring
-	 * while it idles must end them once ublk_queue_done() would be true
-	 * without them: the queue's serving loop waits for every one.
+	 * ops get (t->priv by default); queue_start() runs once the queue is
+	 * set up, before it serves; queue_exit() runs last, on every path,
+	 * whenever queue_init() succeeded. A target whose own SQEs stay on the
+	 * ring while it idles must end them once ublk_queue_done() would be
+	 * true without them: the queue's serving loop waits for every one.
 	 */
 	int (*queue_init)(struct target *t, uint16_t q_id, void **qdata);
 	int (*queue_start)(struct ublk_queue *q, void *qdata);
@@ -99,7 +110,16 @@ struct target_ops {
 extern const struct target_ops null_target;
 extern const struct target_ops loop_target;
 extern const struct target_ops nbd_target;
+/* targets.c */
 const struct target_ops *target_find(const char *name);
+/*
+ * Whether @ops takes the options @o gives, and is given those it needs;
+ * one error line if not.
+ */
+int target_check_opts(const struct target_ops *ops, const struct add_opts *o);
+/* Probe t->ops's backend and fill @p; on failure nothing is left to clean up. */
+int target_init(struct target *t, const struct add_opts *o, struct ublk_dev_params *p);
+void target_cleanup(struct target *t);
 
 /* log.c: "ublk: ..." on stderr, or to syslog once daemonized. */
 void log_to_syslog(void);

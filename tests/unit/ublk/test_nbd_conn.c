@@ -202,7 +202,7 @@ int main(int argc, char **argv)
 {
 	struct add_opts o = { .target = "nbd", .id = -1, .nr_queues = 1, .depth = DEPTH };
 	struct ublk_dev_params params;
-	struct target t = { .fd = -1 };
+	struct target t = { .ops = &nbd_target };
 	void *wbuf = NULL, *rbuf = NULL;
 
 	if (argc < 2) {
@@ -219,7 +219,7 @@ int main(int argc, char **argv)
 	}
 	o.uri = argv[1];
 	memset(&params, 0, sizeof(params));
-	if (nbd_target.init(&t, &o, &params)) {
+	if (nbd_target.probe(&t, &o) || nbd_target.fill_params(&t, &o, &params)) {
 		fprintf(stderr, "cannot set up the nbd target on %s\n", o.uri);
 		return 1;
 	}
