@@ -191,14 +191,21 @@ static enum stop_reason serve_until_stopped(struct daemon *d, int sig_fd)
 	}
 }
 
+void daemon_stop_signals(sigset_t *set)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(set, sigs[i]);
+}
+
 static int block_signals(void)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
+	daemon_stop_signals(&set);
+	/* And the one from `ublk del`, which the supervisor does not pass on. */
 	sigaddset(&set, SIGUSR1);
 	/* Queue threads inherit the mask: only the signalfd sees these. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);

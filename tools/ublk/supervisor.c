@@ -80,11 +80,9 @@ int supervise(struct target *t, const struct add_opts *o,
 	int sup[2], status = 0;
 	pid_t pid;
 
-	sigemptyset(&set);
+	/* The daemon's end, and the signals it is passed. */
+	daemon_stop_signals(&set);
 	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	pid = fork_reporting_child(sup);
 	if (pid < 0)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
@@ -225,6 +226,8 @@ bool report_reader_next(struct report_reader *r, struct report_line *line);
 /* daemon.c: create (or recover) and serve a device; returns the exit status. */
 int daemon_run(struct target *t, const struct add_opts *o,
 	       const struct ublk_dev_params *p, struct daemon_report rep);
+/* The signals that stop the daemon and delete its device, alone in @set. */
+void daemon_stop_signals(sigset_t *set);
 
 /*
  * spawn.c: run the daemon in the background under a supervisor, wait
