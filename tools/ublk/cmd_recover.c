@@ -74,6 +74,40 @@ static const struct option recover_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/*
+ * The options device @id was added with, from its record (@rec, which @o
+ * points into) and from the kernel (@info); one error line if unknown.
+ */
+static int opts_of_device(uint32_t id, const struct ublk_dev_info *info,
+			  struct dev_record *rec, struct add_opts *o)
+{
+	int ret = record_read(id, rec);
+
+	if (ret < 0) {
+		log_err("device %u: no usable record in %s/%u.json (%s): its target is unknown",
+			id, record_dir(), id, strerror(-ret));
+		return ret;
+	}
+	if (!target_find(rec->target)) {
+		log_err("device %u: unknown target '%s' in %s/%u.json", id, rec->target,
+			record_dir(), id);
+		return -EINVAL;
+	}
+	*o = (struct add_opts){
+		.target = rec->target,
+		.id = (int32_t)id,
+		.nr_queues = info->nr_queues,
+		.depth = info->queue_depth,
+		.size = rec->size,
+		.file = rec->file[0] ? rec->file : NULL,
+		.uri = rec->uri[0] ? rec->uri : NULL,
+		.buffered = rec->buffered,
+		.user_recovery = true,
+		.take_over = true,
+	};
+	return 0;
+}
+
 int cmd_recover(int argc, char **argv)
 {
 	struct ublk_dev_params kparams, params = { 0 };
@@ -81,52 +115,31 @@ int cmd_recover(int argc, char **argv)
 	struct ublk_dev_info info;
 	struct ublk_ctrl *ctrl;
 	struct dev_record rec;
-	struct add_opts o = { .take_over = true, .user_recovery = true };
+	struct add_opts o;
 	struct dev_cmd_opts co;
-	int64_t id;
+	uint32_t id;
 	int ret;
 
 	if (parse_dev_cmd("recover", argc, argv, ":n:", recover_options, &co))
 		return 1;
-	id = co.id;
-	if (id < 0) {
+	if (co.id < 0) {
 		log_err("recover needs -n ID");
 		return 1;
 	}
+	id = (uint32_t)co.id;
 	if (open_control(&ctrl) < 0)
 		return 1;
-	ret = check_device(ctrl, (uint32_t)id, &info, &kparams);
+	ret = check_device(ctrl, id, &info, &kparams);
 	ublk_ctrl_close(ctrl);
-	if (ret < 0)
+	if (ret < 0 || opts_of_device(id, &info, &rec, &o) < 0)
 		return 1;
-
-	ret = record_read((uint32_t)id, &rec);
-	if (ret < 0) {
-		log_err("device %lld: no usable record in %s/%lld.json (%s): its target is unknown",
-			(long long)id, record_dir(), (long long)id, strerror(-ret));
-		return 1;
-	}
-	t.ops = target_find(rec.target);
-	if (!t.ops) {
-		log_err("device %lld: unknown target '%s' in %s/%lld.json", (long long)id,
-			rec.target, record_dir(), (long long)id);
-		return 1;
-	}
-	o.target = t.ops->name;
-	o.id = (int32_t)id;
-	o.nr_queues = info.nr_queues;
-	o.depth = info.queue_depth;
-	o.size = rec.size;
-	o.file = rec.file[0] ? rec.file : NULL;
-	o.uri = rec.uri[0] ? rec.uri : NULL;
-	o.buffered = rec.buffered;
+	t.ops = target_find(o.target);
 	if (target_init(&t, &o, &params))
 		return 1;
 	/* The kernel keeps the old geometry: the target must still match it. */
 	if (params.size != kparams.size) {
-		log_err("device %lld: its target now has %llu bytes, the device %llu",
-			(long long)id, (unsigned long long)params.size,
-			(unsigned long long)kparams.size);
+		log_err("device %u: its target now has %llu bytes, the device %llu", id,
+			(unsigned long long)params.size, (unsigned long long)kparams.size);
 		target_cleanup(&t);
 		return 1;
 	}

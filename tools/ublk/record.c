@@ -147,11 +147,62 @@ static void skip_ws(const char **p)
 		(*p)++;
 }
 
+/* The string field of @s that @key names, or NULL. */
+static char *string_field(struct dev_record *s, const char *key, size_t *len)
+{
+	if (!strcmp(key, "target")) {
+		*len = sizeof(s->target);
+		return s->target;
+	}
+	if (!strcmp(key, "backing_file")) {
+		*len = sizeof(s->file);
+		return s->file;
+	}
+	if (!strcmp(key, "uri")) {
+		*len = sizeof(s->uri);
+		return s->uri;
+	}
+	return NULL;
+}
+
+/* Read the value at *p of @key into @s, if @key is one of its fields. */
+static int parse_value(const char **p, const char *key, struct dev_record *s)
+{
+	if (**p == '"') {
+		char skipped[sizeof(s->file)];
+		size_t len = sizeof(skipped);
+		char *dst = string_field(s, key, &len);
+
+		return parse_string(p, dst ? dst : skipped, len);
+	}
+	if (!strncmp(*p, "null", 4)) {
+		*p += 4;
+	} else if (!strncmp(*p, "true", 4) || !strncmp(*p, "false", 5)) {
+		bool v = **p == 't';
+
+		*p += v ? 4 : 5;
+		if (!strcmp(key, "buffered"))
+			s->buffered = v;
+	} else {
+		char *end;
+		long long v = strtoll(*p, &end, 10);
+
+		if (end == *p)
+			return -EINVAL;
+		*p = end;
+		if (!strcmp(key, "daemon_pid"))
+			s->pid = v;
+		else if (!strcmp(key, "size"))
+			s->size = v < 0 ? 0 : (uint64_t)v;
+	}
+	return 0;
+}
+
 /* Parse the flat object record_write() writes; unknown keys are skipped. */
 int record_parse(const char *text, struct dev_record *s)
 {
 	const char *p = text;
-	char key[32], sval[sizeof(s->file)];
+	char key[32];
 
 	memset(s, 0, sizeof(*s));
 	s->pid = -1;
@@ -168,42 +219,8 @@ int record_parse(const char *text, struct dev_record *s)
 		if (*p++ != ':')
 			return -EINVAL;
 		skip_ws(&p);
-		if (*p == '"') {
-			char *dst = sval;
-			size_t len = sizeof(sval);
-
-			if (!strcmp(key, "target")) {
-				dst = s->target;
-				len = sizeof(s->target);
-			} else if (!strcmp(key, "backing_file")) {
-				dst = s->file;
-				len = sizeof(s->file);
-			} else if (!strcmp(key, "uri")) {
-				dst = s->uri;
-				len = sizeof(s->uri);
-			}
-			if (parse_string(&p, dst, len))
-				return -EINVAL;
-		} else if (!strncmp(p, "null", 4)) {
-			p += 4;
-		} else if (!strncmp(p, "true", 4) || !strncmp(p, "false", 5)) {
-			bool v = *p == 't';
-
-			p += v ? 4 : 5;
-			if (!strcmp(key, "buffered"))
-				s->buffered = v;
-		} else {
-			char *end;
-			long long v = strtoll(p, &end, 10);
-
-			if (end == p)
-				return -EINVAL;
-			p = end;
-			if (!strcmp(key, "daemon_pid"))
-				s->pid = v;
-			else if (!strcmp(key, "size"))
-				s->size = v < 0 ? 0 : (uint64_t)v;
-		}
+		if (parse_value(&p, key, s))
+			return -EINVAL;
 		skip_ws(&p);
 		if (*p == ',')
 			p++;
