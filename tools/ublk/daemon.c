@@ -66,7 +66,7 @@ static int queue_setup(struct queue_thread *qt, struct ublk_queue **qp, void **q
 			return ret;
 		qt->target_queue = true;
 	}
-	ret = ublk_queue_init(qt->d->dev, qt->q_id, &ops->queue_ops, *qdata, qp);
+	ret = ublk_queue_init(qt->d->dev, qt->q_id, ops->queue_ops, *qdata, qp);
 	if (ret == 0 && ops->queue_start) {
 		ret = ops->queue_start(*qp, *qdata);
 		if (ret < 0) {

@@ -293,16 +293,18 @@ static void loop_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe
 	ublk_complete(q, tag, res);
 }
 
+static const struct ublk_queue_ops loop_queue_ops = {
+	.handle_io = loop_handle_io,
+	.handle_cqe = loop_handle_cqe,
+};
+
 const struct target_ops loop_target = {
 	.name = "loop",
+	.queue_ops = &loop_queue_ops,
 	.accepts = TARGET_OPT_FILE | TARGET_OPT_SIZE | TARGET_OPT_BUFFERED,
 	.needs = TARGET_OPT_FILE,
 	.probe = loop_probe,
 	.fill_params = loop_fill_params,
 	.record = loop_record,
 	.cleanup = loop_cleanup,
-	.queue_ops = {
-		.handle_io = loop_handle_io,
-		.handle_cqe = loop_handle_cqe,
-	},
 };

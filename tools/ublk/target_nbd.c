@@ -168,6 +168,7 @@ static void nbd_record(const struct target *t, struct dev_record *rec)
 
 const struct target_ops nbd_target = {
 	.name = "nbd",
+	.queue_ops = &nbd_conn_queue_ops,
 	.accepts = TARGET_OPT_URI,
 	.needs = TARGET_OPT_URI,
 	.probe = nbd_probe,
@@ -177,9 +178,4 @@ const struct target_ops nbd_target = {
 	.queue_init = nbd_conn_queue_init,
 	.queue_start = nbd_conn_queue_start,
 	.queue_exit = nbd_conn_queue_exit,
-	.queue_ops = {
-		.handle_io = nbd_conn_handle_io,
-		.handle_cqe = nbd_conn_handle_cqe,
-		.stop = nbd_conn_stop,
-	},
 };

@@ -36,8 +36,6 @@ struct nbd_export {
 int nbd_conn_queue_init(struct target *t, uint16_t q_id, void **qdata);
 int nbd_conn_queue_start(struct ublk_queue *q, void *qdata);
 void nbd_conn_queue_exit(void *qdata);
-void nbd_conn_handle_io(struct ublk_queue *q, const struct ublk_io *io, void *data);
-void nbd_conn_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, void *data);
-void nbd_conn_stop(struct ublk_queue *q, void *data);
+extern const struct ublk_queue_ops nbd_conn_queue_ops;
 
 #endif

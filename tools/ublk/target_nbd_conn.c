@@ -287,7 +287,7 @@ static void arm(struct nbd_conn *c)
 	}
 }
 
-void nbd_conn_handle_io(struct ublk_queue *q, const struct ublk_io *io, void *data)
+static void nbd_conn_handle_io(struct ublk_queue *q, const struct ublk_io *io, void *data)
 {
 	struct nbd_conn *c = data;
 	struct nbd_req *r = &c->reqs[io->tag];
@@ -347,7 +347,7 @@ void nbd_conn_handle_io(struct ublk_queue *q, const struct ublk_io *io, void *da
 	arm(c);
 }
 
-void nbd_conn_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, void *data)
+static void nbd_conn_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, void *data)
 {
 	struct nbd_conn *c = data;
 	unsigned int kind = (unsigned int)(cqe->user_data & 0xff);
@@ -388,7 +388,7 @@ void nbd_conn_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, v
 	arm(c);
 }
 
-void nbd_conn_stop(struct ublk_queue *q, void *data)
+static void nbd_conn_stop(struct ublk_queue *q, void *data)
 {
 	struct nbd_conn *c = data;
 
@@ -396,6 +396,12 @@ void nbd_conn_stop(struct ublk_queue *q, void *data)
 	c->stopping = true;
 	arm(c);
 }
+
+const struct ublk_queue_ops nbd_conn_queue_ops = {
+	.handle_io = nbd_conn_handle_io,
+	.handle_cqe = nbd_conn_handle_cqe,
+	.stop = nbd_conn_stop,
+};
 
 int nbd_conn_queue_init(struct target *t, uint16_t q_id, void **qdata)
 {

@@ -22,13 +22,15 @@ static void null_handle_io(struct ublk_queue *q, const struct ublk_io *io,
 	ublk_complete(q, io->tag, data_op ? (int32_t)io->nr_sectors << 9 : 0);
 }
 
+static const struct ublk_queue_ops null_queue_ops = {
+	.handle_io = null_handle_io,
+};
+
 const struct target_ops null_target = {
 	.name = "null",
 	.flags = UBLK_FEAT_USER_COPY,
+	.queue_ops = &null_queue_ops,
 	/* --buffered means nothing here, and has always been let through. */
 	.accepts = TARGET_OPT_SIZE | TARGET_OPT_BUFFERED,
 	.fill_params = null_fill_params,
-	.queue_ops = {
-		.handle_io = null_handle_io,
-	},
 };

@@ -78,6 +78,8 @@ struct target_ops {
 	const char *name;
 	/* UBLK_FEAT_* the target asks for; the driver grants what it has. */
 	uint64_t flags;
+	/* How its queues serve requests (see queue_init() for their data). */
+	const struct ublk_queue_ops *queue_ops;
 	/* The TARGET_OPT_* it takes, and those of them it cannot do without. */
 	unsigned int accepts, needs;
 	/*
@@ -105,7 +107,6 @@ struct target_ops {
 	int (*queue_init)(struct target *t, uint16_t q_id, void **qdata);
 	int (*queue_start)(struct ublk_queue *q, void *qdata);
 	void (*queue_exit)(void *qdata);
-	const struct ublk_queue_ops queue_ops;
 };
 
 extern const struct target_ops null_target;
