@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Description: numbers, sizes and `ublk add` options parse strictly. */
+/* Description: numbers, sizes and `ublk add` options parse strictly; each target refuses, in one line, the options it does not take. */
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
