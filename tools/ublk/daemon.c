@@ -40,7 +40,8 @@ struct daemon {
 	uint16_t nr_queues;
 	struct queue_thread *qt;
 	int exit_fd; /* each queue thread adds 1 when it ends */
-	bool added;          /* by this daemon: it deletes the device on failure */
+	/* This daemon deletes the device at its end: it added it, or a signal asks so. */
+	bool added;
 	bool queues_started; /* the queue threads were started, if not all succeeded */
 
 	pthread_mutex_t lock;
