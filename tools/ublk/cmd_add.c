@@ -12,28 +12,26 @@
 /* Recovery modes the driver lacks fail here, before anything is created. */
 static int check_recovery(const struct add_opts *o)
 {
-	static const char *const opt_of[] = { [3] = "-r", [4] = "-i", [9] = "-e" };
 	struct ublk_ctrl *ctrl;
-	uint64_t features, missing;
-	unsigned int bit;
+	uint64_t features, missing, first;
 
-	if (!o->recovery || ublk_ctrl_open(&ctrl))
+	if (!o->user_recovery || ublk_ctrl_open(&ctrl))
 		return 0;
 	/* Before Linux 6.5 the driver cannot say: the daemon checks what it granted. */
 	missing = ublk_ctrl_get_features(ctrl, &features) ? 0 : recovery_flags(o) & ~features;
 	ublk_ctrl_close(ctrl);
 	if (!missing)
 		return 0;
-	bit = (unsigned int)__builtin_ctzll(missing);
-	log_err("the ublk driver lacks %s, needed by %s 1", ublk_feature_name(bit),
-		bit < sizeof(opt_of) / sizeof(opt_of[0]) && opt_of[bit] ? opt_of[bit] : "-r");
+	first = missing & -missing;
+	log_err("the ublk driver lacks %s, needed by %s 1",
+		ublk_feature_name((unsigned int)__builtin_ctzll(first)), recovery_option(first));
 	return -EOPNOTSUPP;
 }
 
 int cmd_add(int argc, char **argv)
 {
 	struct ublk_dev_params params = { 0 };
-	struct target t = { .fd = -1 };
+	struct target t = { 0 };
 	struct add_opts o;
 	int ret;
 
@@ -50,7 +48,7 @@ int cmd_add(int argc, char **argv)
 	}
 	if (check_recovery(&o))
 		return 1;
-	if (t.ops->init(&t, &o, &params))
+	if (target_check_opts(t.ops, &o) || target_init(&t, &o, &params))
 		return 1;
 
 	if (o.foreground) {
@@ -60,6 +58,6 @@ int cmd_add(int argc, char **argv)
 	} else {
 		ret = spawn_daemon(&t, &o, &params);
 	}
-	t.ops->cleanup(&t);
+	target_cleanup(&t);
 	return ret;
 }

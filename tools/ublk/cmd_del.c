@@ -41,9 +41,9 @@ static bool wait_pid_gone(pid_t pid, int ms)
 /* Is @pid the daemon that `ublk add` or `ublk recover` left for device @id? */
 static bool our_daemon(uint32_t id, pid_t pid)
 {
-	struct dev_state st;
+	struct dev_record rec;
 
-	return pid > 0 && !state_read(id, &st) && st.pid == pid && kill(pid, 0) == 0;
+	return pid > 0 && !record_read(id, &rec) && rec.pid == pid && kill(pid, 0) == 0;
 }
 
 /* Have our daemon stop device @id and exit; kill it if it does not. */
@@ -60,17 +60,13 @@ static void end_daemon(uint32_t id, pid_t pid)
 static int del_one(struct ublk_ctrl *ctrl, uint32_t id)
 {
 	struct ublk_dev_info info;
-	struct dev_state st;
+	struct dev_record rec;
 	pid_t pid;
 	int ret;
 
 	ret = ublk_ctrl_get_info(ctrl, id, &info);
-	if (ret == -ENOENT || ret == -ENODEV) {
-		log_err("device %u does not exist", id);
-		return ret;
-	}
 	if (ret < 0) {
-		log_err("device %u: %s", id, strerror(-ret));
+		log_dev_error(id, ret);
 		return ret;
 	}
 	pid = info.daemon_pid;
@@ -85,9 +81,9 @@ static int del_one(struct ublk_ctrl *ctrl, uint32_t id)
 		log_err("device %u: delete: %s", id, strerror(-ret));
 		return ret;
 	}
-	/* A daemon that was killed could not remove its state. */
-	if (pid > 0 && !state_read(id, &st) && st.pid == pid)
-		state_remove(id);
+	/* A daemon that was killed could not remove its record. */
+	if (pid > 0 && !record_read(id, &rec) && rec.pid == pid)
+		record_remove(id);
 	return 0;
 }
 
@@ -99,48 +95,22 @@ static const struct option del_options[] = {
 
 int cmd_del(int argc, char **argv)
 {
+	struct dev_cmd_opts o;
 	struct ublk_ctrl *ctrl;
-	bool all = false;
-	int64_t id = -1;
-	uint32_t v;
-	int c, ret, failed = 0;
+	int failed = 0;
 
-	optind = 1;
-	opterr = 0;
-	for (int at = optind; (c = getopt_long(argc, argv, ":n:a", del_options, NULL)) != -1;
-	     at = optind) {
-		switch (c) {
-		case 'n':
-			if (parse_dev_id(optarg, &v))
-				return 1;
-			id = v;
-			break;
-		case 'a':
-			all = true;
-			break;
-		default:
-			log_bad_option("del", c, argv, at, del_options);
-			return 1;
-		}
-	}
-	if (optind < argc) {
-		log_err("unexpected argument '%s' for del", argv[optind]);
+	if (parse_dev_cmd("del", argc, argv, ":n:a", del_options, &o))
 		return 1;
-	}
-	if (all == (id >= 0)) {
+	if (o.all == (o.id >= 0)) {
 		log_err("del needs either -n ID or --all");
 		return 1;
 	}
-
-	ret = ublk_ctrl_open(&ctrl);
-	if (ret < 0) {
-		log_err("open /dev/ublk-control: %s", strerror(-ret));
+	if (open_control(&ctrl) < 0)
 		return 1;
-	}
 	ublk_ctrl_set_timeout(ctrl, DEL_TIMEOUT_MS);
-	if (all) {
+	if (o.all) {
 		uint32_t *ids = NULL;
-		int n = list_device_ids(ctrl, &ids);
+		int n = list_device_ids(&ids);
 
 		if (n < 0) {
 			log_err("list devices: %s", strerror(-n));
@@ -150,7 +120,7 @@ int cmd_del(int argc, char **argv)
 			failed |= del_one(ctrl, ids[i]) < 0;
 		free(ids);
 	} else {
-		failed = del_one(ctrl, (uint32_t)id) < 0;
+		failed = del_one(ctrl, (uint32_t)o.id) < 0;
 	}
 	ublk_ctrl_close(ctrl);
 	return failed;

@@ -15,11 +15,8 @@ int cmd_features(int argc, char **argv)
 		log_err("features takes no arguments");
 		return 1;
 	}
-	ret = ublk_ctrl_open(&ctrl);
-	if (ret < 0) {
-		log_err("open /dev/ublk-control: %s", strerror(-ret));
+	if (open_control(&ctrl) < 0)
 		return 1;
-	}
 	ret = ublk_ctrl_get_features(ctrl, &features);
 	ublk_ctrl_close(ctrl);
 	if (ret < 0) {

@@ -7,38 +7,12 @@
 
 #include "ublk_tool.h"
 
-int list_device_ids(struct ublk_ctrl *ctrl, uint32_t **idsp)
-{
-	uint32_t *ids = NULL;
-	int n = 0;
-
-	(void)ctrl; /* the list needs no handle */
-	/* Devices may come and go between the calls: retry until it fits. */
-	for (;;) {
-		int got = ublk_ctrl_list(ids, (unsigned int)n);
-
-		if (got < 0) {
-			free(ids);
-			return got;
-		}
-		if (got <= n) {
-			*idsp = ids;
-			return got;
-		}
-		n = got + 8;
-		free(ids);
-		ids = malloc((size_t)n * sizeof(*ids));
-		if (!ids)
-			return -ENOMEM;
-	}
-}
-
 struct dev_view {
 	struct ublk_dev_info info;
 	struct ublk_dev_params params;
 	bool have_params;
-	struct dev_state state;
-	bool have_state;
+	struct dev_record rec;
+	bool have_rec;
 };
 
 static int dev_view_read(struct ublk_ctrl *ctrl, uint32_t id, struct dev_view *v)
@@ -50,7 +24,7 @@ static int dev_view_read(struct ublk_ctrl *ctrl, uint32_t id, struct dev_view *v
 	if (ret < 0)
 		return ret;
 	v->have_params = !ublk_ctrl_get_params(ctrl, id, &v->params) && v->params.size;
-	v->have_state = !state_read(id, &v->state);
+	v->have_rec = !record_read(id, &v->rec);
 	return 0;
 }
 
@@ -70,11 +44,11 @@ static void print_json(struct json *j, const struct dev_view *v)
 		     v->have_params ? 1LL << v->params.physical_block_shift : 0);
 	json_key_int(j, "max_io_bytes", v->info.max_io_bytes);
 	json_key_bool(j, "read_only", v->have_params && v->params.read_only);
-	json_key_string(j, "target", v->have_state ? v->state.target : NULL);
+	json_key_string(j, "target", v->have_rec ? v->rec.target : NULL);
 	json_key_int(j, "daemon_pid", v->info.daemon_pid);
 	json_key_string(j, "backing_file",
-			v->have_state && v->state.file[0] ? v->state.file : NULL);
-	json_key_string(j, "uri", v->have_state && v->state.uri[0] ? v->state.uri : NULL);
+			v->have_rec && v->rec.file[0] ? v->rec.file : NULL);
+	json_key_string(j, "uri", v->have_rec && v->rec.uri[0] ? v->rec.uri : NULL);
 	snprintf(path, sizeof(path), "/dev/ublkb%u", v->info.id);
 	json_key_string(j, "block_device", path);
 	snprintf(path, sizeof(path), "/dev/ublkc%u", v->info.id);
@@ -102,9 +76,9 @@ static void print_row(const struct dev_view *v)
 	       ublk_state_name(v->info.state), v->info.nr_queues, v->info.queue_depth,
 	       v->have_params ? (unsigned long long)v->params.size : 0ULL,
 	       v->have_params ? 1U << v->params.logical_block_shift : 0U,
-	       v->have_state ? v->state.target : "-", v->info.daemon_pid,
-	       v->have_state && v->state.file[0] ? v->state.file
-	       : v->have_state && v->state.uri[0] ? v->state.uri
+	       v->have_rec ? v->rec.target : "-", v->info.daemon_pid,
+	       v->have_rec && v->rec.file[0] ? v->rec.file
+	       : v->have_rec && v->rec.uri[0] ? v->rec.uri
 						   : "-");
 }
 
@@ -114,93 +88,36 @@ static const struct option list_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-int cmd_list(int argc, char **argv)
+/*
+ * Print devices @ids[0..n-1]. Of all devices, those deleted meanwhile are
+ * left out; a device asked for by id (@one) that went is an error.
+ */
+static int print_devices(struct ublk_ctrl *ctrl, const uint32_t *ids, int n, bool one,
+			 bool json)
 {
 	struct json j = { .f = stdout };
-	struct ublk_ctrl *ctrl;
-	uint32_t *ids = NULL, one;
-	bool json = false;
-	int64_t id = -1;
-	int c, n, ret = 0;
+	bool header = false;
+	int ret = 0;
 
-	optind = 1;
-	opterr = 0;
-	for (int at = optind; (c = getopt_long(argc, argv, ":n:", list_options, NULL)) != -1;
-	     at = optind) {
-		switch (c) {
-		case 'n':
-			if (parse_dev_id(optarg, &one))
-				return 1;
-			id = one;
-			break;
-		case 'j':
-			json = true;
-			break;
-		default:
-			log_bad_option("list", c, argv, at, list_options);
-			return 1;
-		}
-	}
-	if (optind < argc) {
-		log_err("unexpected argument '%s' for list", argv[optind]);
-		return 1;
-	}
-
-	ret = ublk_ctrl_open(&ctrl);
-	if (ret < 0) {
-		log_err("open /dev/ublk-control: %s", strerror(-ret));
-		return 1;
-	}
-	if (id >= 0) {
-		struct dev_view v;
-		int err;
-
-		n = 1;
-		ids = &one;
-		one = (uint32_t)id;
-		/* A device that is not there fails before anything is printed. */
-		err = dev_view_read(ctrl, one, &v);
-		if (err < 0) {
-			if (err == -ENOENT || err == -ENODEV)
-				log_err("device %u does not exist", one);
-			else
-				log_err("device %u: %s", one, strerror(-err));
-			ublk_ctrl_close(ctrl);
-			return 1;
-		}
-	} else {
-		n = list_device_ids(ctrl, &ids);
-		if (n < 0) {
-			log_err("list devices: %s", strerror(-n));
-			ublk_ctrl_close(ctrl);
-			return 1;
-		}
-	}
-
-	ret = 0;
 	if (json)
 		json_begin_array(&j, NULL);
 	for (int i = 0; i < n; i++) {
 		struct dev_view v;
 		int err = dev_view_read(ctrl, ids[i], &v);
 
-		if (err == -ENOENT || err == -ENODEV) {
-			if (id >= 0) {
-				log_err("device %u does not exist", ids[i]);
-				ret = 1;
-			}
+		if ((err == -ENOENT || err == -ENODEV) && !one)
 			continue; /* deleted meanwhile */
-		}
 		if (err < 0) {
-			log_err("device %u: %s", ids[i], strerror(-err));
+			log_dev_error(ids[i], err);
 			ret = 1;
 			continue;
 		}
 		if (json) {
 			print_json(&j, &v);
 		} else {
-			if (i == 0)
+			if (!header)
 				print_header();
+			header = true;
 			print_row(&v);
 		}
 	}
@@ -208,6 +125,40 @@ int cmd_list(int argc, char **argv)
 		json_end_array(&j);
 		putchar('\n');
 	}
+	return ret;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	struct dev_cmd_opts o;
+	struct ublk_ctrl *ctrl;
+	uint32_t *ids = NULL, one;
+	int n, ret;
+
+	if (parse_dev_cmd("list", argc, argv, ":n:", list_options, &o) || open_control(&ctrl) < 0)
+		return 1;
+	if (o.id >= 0) {
+		struct dev_view v;
+
+		n = 1;
+		one = (uint32_t)o.id;
+		ids = &one;
+		/* A device that is not there fails before anything is printed. */
+		ret = dev_view_read(ctrl, one, &v);
+		if (ret < 0) {
+			log_dev_error(one, ret);
+			ublk_ctrl_close(ctrl);
+			return 1;
+		}
+	} else {
+		n = list_device_ids(&ids);
+		if (n < 0) {
+			log_err("list devices: %s", strerror(-n));
+			ublk_ctrl_close(ctrl);
+			return 1;
+		}
+	}
+	ret = print_devices(ctrl, ids, n, o.id >= 0, o.json);
 	if (ids != &one)
 		free(ids);
 	ublk_ctrl_close(ctrl);

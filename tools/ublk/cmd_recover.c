@@ -47,12 +47,8 @@ static int check_device(struct ublk_ctrl *ctrl, uint32_t id, struct ublk_dev_inf
 {
 	int ret = ublk_ctrl_get_info(ctrl, id, info);
 
-	if (ret == -ENODEV || ret == -ENOENT) {
-		log_err("device %u does not exist", id);
-		return ret;
-	}
 	if (ret < 0) {
-		log_err("device %u: %s", id, strerror(-ret));
+		log_dev_error(id, ret);
 		return ret;
 	}
 	if (!(info->flags & UBLK_FEAT_USER_RECOVERY)) {
@@ -78,83 +74,76 @@ static const struct option recover_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/*
+ * The options device @id was added with, from its record (@rec, which @o
+ * points into) and from the kernel (@info); one error line if unknown.
+ */
+static int opts_of_device(uint32_t id, const struct ublk_dev_info *info,
+			  struct dev_record *rec, struct add_opts *o)
+{
+	int ret = record_read(id, rec);
+
+	if (ret < 0) {
+		log_err("device %u: no usable record in %s/%u.json (%s): its target is unknown",
+			id, record_dir(), id, strerror(-ret));
+		return ret;
+	}
+	if (!target_find(rec->target)) {
+		log_err("device %u: unknown target '%s' in %s/%u.json", id, rec->target,
+			record_dir(), id);
+		return -EINVAL;
+	}
+	*o = (struct add_opts){
+		.target = rec->target,
+		.id = (int32_t)id,
+		.nr_queues = info->nr_queues,
+		.depth = info->queue_depth,
+		.size = rec->size,
+		.file = rec->file[0] ? rec->file : NULL,
+		.uri = rec->uri[0] ? rec->uri : NULL,
+		.buffered = rec->buffered,
+		.user_recovery = true,
+		.take_over = true,
+	};
+	return 0;
+}
+
 int cmd_recover(int argc, char **argv)
 {
 	struct ublk_dev_params kparams, params = { 0 };
-	struct target t = { .fd = -1 };
+	struct target t = { 0 };
 	struct ublk_dev_info info;
 	struct ublk_ctrl *ctrl;
-	struct dev_state st;
-	struct add_opts o = { .recover = true, .recovery = true };
-	int64_t id = -1;
-	uint32_t v;
-	int c, ret;
+	struct dev_record rec;
+	struct add_opts o;
+	struct dev_cmd_opts co;
+	uint32_t id;
+	int ret;
 
-	optind = 1;
-	opterr = 0;
-	for (int at = optind; (c = getopt_long(argc, argv, ":n:", recover_options, NULL)) != -1;
-	     at = optind) {
-		switch (c) {
-		case 'n':
-			if (parse_dev_id(optarg, &v))
-				return 1;
-			id = v;
-			break;
-		default:
-			log_bad_option("recover", c, argv, at, recover_options);
-			return 1;
-		}
-	}
-	if (optind < argc) {
-		log_err("unexpected argument '%s' for recover", argv[optind]);
+	if (parse_dev_cmd("recover", argc, argv, ":n:", recover_options, &co))
 		return 1;
-	}
-	if (id < 0) {
+	if (co.id < 0) {
 		log_err("recover needs -n ID");
 		return 1;
 	}
-
-	ret = ublk_ctrl_open(&ctrl);
-	if (ret < 0) {
-		log_err("open /dev/ublk-control: %s", strerror(-ret));
+	id = (uint32_t)co.id;
+	if (open_control(&ctrl) < 0)
 		return 1;
-	}
-	ret = check_device(ctrl, (uint32_t)id, &info, &kparams);
+	ret = check_device(ctrl, id, &info, &kparams);
 	ublk_ctrl_close(ctrl);
-	if (ret < 0)
+	if (ret < 0 || opts_of_device(id, &info, &rec, &o) < 0)
 		return 1;
-
-	ret = state_read((uint32_t)id, &st);
-	if (ret < 0) {
-		log_err("device %lld: no usable record in %s/%lld.json (%s): its target is unknown",
-			(long long)id, state_dir(), (long long)id, strerror(-ret));
-		return 1;
-	}
-	t.ops = target_find(st.target);
-	if (!t.ops) {
-		log_err("device %lld: unknown target '%s' in %s/%lld.json", (long long)id,
-			st.target, state_dir(), (long long)id);
-		return 1;
-	}
-	o.target = t.ops->name;
-	o.id = (int32_t)id;
-	o.nr_queues = info.nr_queues;
-	o.depth = info.queue_depth;
-	o.size = st.size;
-	o.file = st.file[0] ? st.file : NULL;
-	o.uri = st.uri[0] ? st.uri : NULL;
-	o.buffered = st.buffered;
-	if (t.ops->init(&t, &o, &params))
+	t.ops = target_find(o.target);
+	if (target_init(&t, &o, &params))
 		return 1;
 	/* The kernel keeps the old geometry: the target must still match it. */
 	if (params.size != kparams.size) {
-		log_err("device %lld: its target now has %llu bytes, the device %llu",
-			(long long)id, (unsigned long long)params.size,
-			(unsigned long long)kparams.size);
-		t.ops->cleanup(&t);
+		log_err("device %u: its target now has %llu bytes, the device %llu", id,
+			(unsigned long long)params.size, (unsigned long long)kparams.size);
+		target_cleanup(&t);
 		return 1;
 	}
 	ret = spawn_daemon(&t, &o, &params);
-	t.ops->cleanup(&t);
+	target_cleanup(&t);
 	return ret;
 }

@@ -40,7 +40,9 @@ struct daemon {
 	uint16_t nr_queues;
 	struct queue_thread *qt;
 	int exit_fd; /* each queue thread adds 1 when it ends */
+	/* This daemon deletes the device at its end: it added it, or a signal asks so. */
 	bool added;
+	bool queues_started; /* the queue threads were started, if not all succeeded */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -58,14 +60,14 @@ static int queue_setup(struct queue_thread *qt, struct ublk_queue **qp, void **q
 	const struct target_ops *ops = qt->d->t->ops;
 	int ret = 0;
 
-	*qdata = qt->d->t;
+	*qdata = qt->d->t->priv;
 	if (ops->queue_init) {
 		ret = ops->queue_init(qt->d->t, qt->q_id, qdata);
 		if (ret < 0)
 			return ret;
 		qt->target_queue = true;
 	}
-	ret = ublk_queue_init(qt->d->dev, qt->q_id, &ops->queue_ops, *qdata, qp);
+	ret = ublk_queue_init(qt->d->dev, qt->q_id, ops->queue_ops, *qdata, qp);
 	if (ret == 0 && ops->queue_start) {
 		ret = ops->queue_start(*qp, *qdata);
 		if (ret < 0) {
@@ -191,43 +193,25 @@ static enum stop_reason serve_until_stopped(struct daemon *d, int sig_fd)
 	}
 }
 
+void daemon_stop_signals(sigset_t *set)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(set, sigs[i]);
+}
+
 static int block_signals(void)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
+	daemon_stop_signals(&set);
+	/* And the one from `ublk del`, which the supervisor does not pass on. */
 	sigaddset(&set, SIGUSR1);
 	/* Queue threads inherit the mask: only the signalfd sees these. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	return signalfd(-1, &set, SFD_CLOEXEC);
-}
-
-/* Tell whoever listens: "ID n", "OK n", "READY". */
-static void report_id(const struct daemon *d, struct daemon_report rep)
-{
-	if (rep.start_fd >= 0)
-		dprintf(rep.start_fd, "ID %u\n", d->id);
-	if (rep.supervisor_fd >= 0)
-		dprintf(rep.supervisor_fd, "ID %u\n", d->id);
-}
-
-static void report_ready(const struct daemon *d, struct daemon_report rep)
-{
-	if (rep.supervisor_fd >= 0) {
-		dprintf(rep.supervisor_fd, "READY\n");
-		close(rep.supervisor_fd);
-	}
-	if (rep.start_fd >= 0) {
-		dprintf(rep.start_fd, "OK %u\n", d->id);
-		log_set_report_fd(-1);
-		close(rep.start_fd);
-	} else {
-		printf("dev id %u: /dev/ublkb%u\n", d->id, d->id);
-		fflush(stdout);
-	}
 }
 
 /* The flags asked for that the driver did not grant, by name, or NULL. */
@@ -263,7 +247,7 @@ static int add_device(struct daemon *d, const struct add_opts *o,
 	d->id = (uint32_t)ret;
 	d->nr_queues = info.nr_queues;
 	d->added = true;
-	report_id(d, rep);
+	report_id(rep, d->id);
 
 	/* Recovery the driver cannot give is an error, not a silent downgrade. */
 	missing = missing_flag(recovery_flags(o), info.flags);
@@ -296,7 +280,7 @@ static int recover_device(struct daemon *d, const struct add_opts *o,
 		log_err("device %u: start recovery: %s", d->id, strerror(-ret));
 	if (ret < 0)
 		return ret;
-	report_id(d, rep);
+	report_id(rep, d->id);
 	ret = ublk_dev_open(d->ctrl, d->id, &d->dev);
 	if (ret < 0) {
 		log_err("device %u: open /dev/ublkc%u: %s", d->id, d->id, strerror(-ret));
@@ -306,11 +290,112 @@ static int recover_device(struct daemon *d, const struct add_opts *o,
 	return 0;
 }
 
+/* Add (or take over) the device and start serving it; one error line on failure. */
+static int start_device(struct daemon *d, const struct add_opts *o,
+			const struct ublk_dev_params *p, struct daemon_report rep)
+{
+	int ret;
+
+	/* A failed recovery leaves the device to a later one, or to `del`. */
+	ret = o->take_over ? recover_device(d, o, rep) : add_device(d, o, p, rep);
+	if (ret < 0)
+		return ret;
+	d->qt = calloc(d->nr_queues, sizeof(*d->qt));
+	if (!d->qt) {
+		log_err("device %u: out of memory", d->id);
+		return -ENOMEM;
+	}
+	d->queues_started = true;
+	ret = start_queue_threads(d);
+	if (ret < 0) {
+		log_err("device %u: set up queues: %s", d->id, strerror(-ret));
+		return ret;
+	}
+	ublk_ctrl_set_timeout(d->ctrl, START_CMD_TIMEOUT_MS);
+	if (o->take_over)
+		ret = ublk_ctrl_end_recovery(d->ctrl, d->id, getpid());
+	else
+		ret = ublk_ctrl_start(d->ctrl, d->id, getpid());
+	ublk_ctrl_set_timeout(d->ctrl, DEL_TIMEOUT_MS);
+	if (ret < 0)
+		log_err("device %u: %s: %s", d->id, o->take_over ? "end recovery" : "start",
+			strerror(-ret));
+	return ret;
+}
+
+/* Close the device; one this daemon added is deleted, with its record. */
+static void delete_device(struct daemon *d)
+{
+	int ret;
+
+	if (d->dev)
+		ublk_dev_close(d->dev);
+	d->dev = NULL;
+	if (!d->added)
+		return;
+	record_remove(d->id);
+	ret = ublk_ctrl_del(d->ctrl, d->id);
+	if (ret < 0 && ret != -ENOENT && ret != -ENODEV)
+		log_err("device %u: delete: %s", d->id, strerror(-ret));
+}
+
+/* A start-up that failed: leave nothing behind but a device being recovered. */
+static void abort_start(struct daemon *d, bool take_over)
+{
+	if (d->queues_started) {
+		if (take_over) {
+			/*
+			 * Stopping the device would fail the IO it holds: leave it
+			 * for a later recovery, as a daemon that died would, by
+			 * ending this process while the queues still serve.
+			 */
+			_exit(1);
+		}
+		stop_queue_threads(d, true);
+	}
+	delete_device(d);
+}
+
+/* What `list` and `recover` need to know of the device, in the run directory. */
+static void write_record(const struct daemon *d, const struct add_opts *o)
+{
+	struct dev_record rec = { .pid = getpid(), .size = o->size, .buffered = o->buffered };
+
+	snprintf(rec.target, sizeof(rec.target), "%s", d->t->ops->name);
+	if (d->t->ops->record)
+		d->t->ops->record(d->t, &rec);
+	if (record_write(d->id, &rec) < 0)
+		log_info("device %u: cannot write its record in %s", d->id, record_dir());
+}
+
+/* Serve the live device until it is stopped; what its queues ended with. */
+static int serve(struct daemon *d, int sig_fd)
+{
+	/*
+	 * The stop happens here, in the process that serves the queues, so
+	 * that the library fails the requests in flight.
+	 */
+	enum stop_reason why = serve_until_stopped(d, sig_fd);
+	int ret = stop_queue_threads(d, true);
+
+	if (why == STOP_AND_DELETE) {
+		d->added = true; /* delete it, recovered or not */
+	} else if (ret == 0) {
+		/* Whoever stopped it deletes it. */
+		record_remove(d->id);
+		ublk_dev_close(d->dev);
+		d->dev = NULL;
+		return 0;
+	}
+	/* After a failed queue, nobody else will delete it. */
+	delete_device(d);
+	return ret;
+}
+
 int daemon_run(struct target *t, const struct add_opts *o,
 	       const struct ublk_dev_params *p, struct daemon_report rep)
 {
 	struct daemon d = { .t = t, .exit_fd = -1 };
-	struct dev_state st = { .pid = getpid(), .size = o->size, .buffered = o->buffered };
 	int sig_fd, ret;
 
 	pthread_mutex_init(&d.lock, NULL);
@@ -320,95 +405,19 @@ int daemon_run(struct target *t, const struct add_opts *o,
 	if (sig_fd < 0 || d.exit_fd < 0) {
 		ret = -errno;
 		log_err("daemon set-up: %s", strerror(errno));
-		goto out;
+	} else {
+		ret = open_control(&d.ctrl);
 	}
-	ret = ublk_ctrl_open(&d.ctrl);
-	if (ret < 0) {
-		log_err("open /dev/ublk-control: %s", strerror(-ret));
-		goto out;
+	if (ret == 0) {
+		ret = start_device(&d, o, p, rep);
+		if (ret < 0) {
+			abort_start(&d, o->take_over);
+		} else {
+			write_record(&d, o);
+			report_ready(rep, d.id);
+			ret = serve(&d, sig_fd);
+		}
 	}
-
-	/* A failed recovery leaves the device to a later one, or to `del`. */
-	ret = o->recover ? recover_device(&d, o, rep) : add_device(&d, o, p, rep);
-	if (ret < 0)
-		goto out_del;
-
-	d.qt = calloc(d.nr_queues, sizeof(*d.qt));
-	if (!d.qt) {
-		ret = -ENOMEM;
-		log_err("device %u: out of memory", d.id);
-		goto out_del;
-	}
-	ret = start_queue_threads(&d);
-	if (ret < 0) {
-		log_err("device %u: set up queues: %s", d.id, strerror(-ret));
-		goto out_stop;
-	}
-
-	ublk_ctrl_set_timeout(d.ctrl, START_CMD_TIMEOUT_MS);
-	if (o->recover)
-		ret = ublk_ctrl_end_recovery(d.ctrl, d.id, getpid());
-	else
-		ret = ublk_ctrl_start(d.ctrl, d.id, getpid());
-	ublk_ctrl_set_timeout(d.ctrl, DEL_TIMEOUT_MS);
-	if (ret < 0) {
-		log_err("device %u: %s: %s", d.id, o->recover ? "end recovery" : "start",
-			strerror(-ret));
-		goto out_stop;
-	}
-
-	snprintf(st.target, sizeof(st.target), "%s", t->ops->name);
-	if (t->file)
-		snprintf(st.file, sizeof(st.file), "%s", t->file);
-	if (t->uri)
-		snprintf(st.uri, sizeof(st.uri), "%s", t->uri);
-	if (state_write(d.id, &st) < 0)
-		log_info("device %u: cannot record state in %s", d.id, state_dir());
-	report_ready(&d, rep);
-
-	/*
-	 * The stop happens here, in the process that serves the queues, so
-	 * that the library fails the requests in flight.
-	 */
-	switch (serve_until_stopped(&d, sig_fd)) {
-	case STOP_AND_DELETE:
-		ret = stop_queue_threads(&d, true);
-		d.added = true; /* delete it, recovered or not */
-		goto out_del;
-	case STOP_ONLY:
-	case STOPPED_OUTSIDE:
-		/* Whoever stopped it deletes it; a failed queue: nobody else will. */
-		ret = stop_queue_threads(&d, true);
-		if (ret < 0)
-			goto out_del;
-		break;
-	}
-	state_remove(d.id);
-	ublk_dev_close(d.dev);
-	goto out;
-
-out_stop:
-	if (o->recover) {
-		/*
-		 * Stopping the device would fail the IO it holds: leave it for a
-		 * later recovery, as a daemon that died would, by ending this
-		 * process while the queues still serve.
-		 */
-		_exit(1);
-	}
-	stop_queue_threads(&d, true);
-out_del:
-	if (d.dev)
-		ublk_dev_close(d.dev);
-	if (d.added) {
-		int del;
-
-		state_remove(d.id);
-		del = ublk_ctrl_del(d.ctrl, d.id);
-		if (del < 0 && del != -ENOENT && del != -ENODEV)
-			log_err("device %u: delete: %s", d.id, strerror(-del));
-	}
-out:
 	if (d.ctrl)
 		ublk_ctrl_close(d.ctrl);
 	free(d.qt);

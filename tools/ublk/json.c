@@ -45,32 +45,39 @@ void json_string(struct json *j, const char *s)
 	j->need_comma = true;
 }
 
+/* Open a container (@c '{' or '['), as the value of key @k if not NULL. */
+static void open_container(struct json *j, const char *k, char c)
+{
+	key(j, k);
+	fputc(c, j->f);
+	j->depth++;
+}
+
+static void close_container(struct json *j, char c)
+{
+	fputc(c, j->f);
+	j->depth--;
+	j->need_comma = true;
+}
+
 void json_begin_object(struct json *j)
 {
-	sep(j);
-	fputc('{', j->f);
-	j->depth++;
+	open_container(j, NULL, '{');
 }
 
 void json_end_object(struct json *j)
 {
-	fputc('}', j->f);
-	j->depth--;
-	j->need_comma = true;
+	close_container(j, '}');
 }
 
 void json_begin_array(struct json *j, const char *k)
 {
-	key(j, k);
-	fputc('[', j->f);
-	j->depth++;
+	open_container(j, k, '[');
 }
 
 void json_end_array(struct json *j)
 {
-	fputc(']', j->f);
-	j->depth--;
-	j->need_comma = true;
+	close_container(j, ']');
 }
 
 void json_key_string(struct json *j, const char *k, const char *val)

@@ -33,7 +33,7 @@ static void vlog(int prio, const char *fmt, va_list ap)
 		fprintf(stderr, "ublk: %s\n", msg);
 	/* During start-up, `ublk add` waits for the first error to show it. */
 	if (prio == LOG_ERR && report_fd >= 0) {
-		dprintf(report_fd, "ERR %s\n", msg);
+		report_error(report_fd, msg);
 		report_fd = -1;
 	}
 }

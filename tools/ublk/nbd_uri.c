@@ -53,23 +53,24 @@ static bool escapes_ok(const char *s, size_t n)
 	return true;
 }
 
-/* A host name or IPv4 address: letters, digits, '-', '.', '_'. */
-static bool host_name_ok(const char *s, size_t n)
+/* A character of a host name or IPv4 address. */
+static bool is_host_char(char c)
 {
-	if (!n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '.' && s[i] != '_')
-			return false;
-	return true;
+	return is_alnum(c) || c == '-' || c == '.' || c == '_';
 }
 
-static bool ipv6_ok(const char *s, size_t n)
+static bool is_ipv6_char(char c)
+{
+	return is_hex(c) || c == ':' || c == '.';
+}
+
+/* @s (@n bytes) is not empty and made of @ok characters only. */
+static bool made_of(const char *s, size_t n, bool (*ok)(char))
 {
 	if (!n)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!is_hex(s[i]) && s[i] != ':' && s[i] != '.')
+		if (!ok(s[i]))
 			return false;
 	return true;
 }
@@ -85,7 +86,7 @@ static int check_host_port(const char *s, size_t n, char *why, size_t len)
 	if (s[0] == '[') {
 		const char *end = memchr(s, ']', n);
 
-		if (!end || !ipv6_ok(s + 1, (size_t)(end - s - 1)))
+		if (!end || !made_of(s + 1, (size_t)(end - s - 1), is_ipv6_char))
 			return why_fail(why, len, "bad IPv6 address: write it as [ADDRESS]");
 		host_len = (size_t)(end - s + 1);
 		if (host_len < n) {
@@ -99,7 +100,7 @@ static int check_host_port(const char *s, size_t n, char *why, size_t len)
 		host_len = colon ? (size_t)(colon - s) : n;
 		if (!host_len)
 			return why_fail(why, len, "no server host (%s)", usage_hint);
-		if (!host_name_ok(s, host_len))
+		if (!made_of(s, host_len, is_host_char))
 			return why_fail(why, len, "bad host name '%.*s'", (int)host_len, s);
 		if (colon)
 			port = colon + 1;
@@ -160,7 +161,12 @@ static int check_query(const char *q, bool *socket, char *why, size_t len)
 	return 0;
 }
 
-int nbd_uri_check(const char *uri, char *why, size_t len)
+/*
+ * The characters of @uri and its scheme: sets *@slen to the scheme's length
+ * and *@unix_socket to whether it names a Unix socket.
+ */
+static int check_scheme(const char *uri, size_t *slen, bool *unix_socket, char *why,
+			size_t len)
 {
 	static const struct {
 		const char *name;
@@ -168,11 +174,7 @@ int nbd_uri_check(const char *uri, char *why, size_t len)
 	} schemes[] = {
 		{ "nbd", false }, { "nbds", false }, { "nbd+unix", true }, { "nbds+unix", true },
 	};
-	const char *sep, *auth, *path, *query, *at;
-	size_t slen, alen;
-	bool unix_socket = false, socket;
-	size_t i;
-	int ret;
+	const char *sep;
 
 	if (!uri || !*uri)
 		return why_fail(why, len, "empty URI (%s)", usage_hint);
@@ -186,19 +188,32 @@ int nbd_uri_check(const char *uri, char *why, size_t len)
 	sep = strstr(uri, "://");
 	if (!sep)
 		return why_fail(why, len, "not a URI (%s)", usage_hint);
-	slen = (size_t)(sep - uri);
-	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
-		if (strlen(schemes[i].name) == slen && !strncmp(uri, schemes[i].name, slen))
-			break;
-	if (i == sizeof(schemes) / sizeof(schemes[0]))
-		return why_fail(why, len,
-				"unsupported scheme '%.*s' (use nbd://, nbds://, nbd+unix:// or nbds+unix://)",
-				(int)slen, uri);
-	unix_socket = schemes[i].unix_socket;
+	*slen = (size_t)(sep - uri);
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		if (strlen(schemes[i].name) == *slen && !strncmp(uri, schemes[i].name, *slen)) {
+			*unix_socket = schemes[i].unix_socket;
+			return 0;
+		}
+	}
+	return why_fail(why, len,
+			"unsupported scheme '%.*s' (use nbd://, nbds://, nbd+unix:// or nbds+unix://)",
+			(int)*slen, uri);
+}
+
+int nbd_uri_check(const char *uri, char *why, size_t len)
+{
+	const char *auth, *path, *query, *at;
+	size_t slen = 0, alen;
+	bool unix_socket = false, socket;
+	int ret;
+
+	ret = check_scheme(uri, &slen, &unix_socket, why, len);
+	if (ret)
+		return ret;
 	if (strchr(uri, '#'))
 		return why_fail(why, len, "a fragment ('#') is not allowed");
 
-	auth = sep + 3;
+	auth = uri + slen + 3;
 	alen = strcspn(auth, "/?");
 	path = auth + alen;
 	query = strchr(path, '?');

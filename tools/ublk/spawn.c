@@ -54,74 +54,79 @@ static void remove_leftover(int32_t id)
 	ublk_ctrl_close(ctrl);
 }
 
+/* How the supervisor @status says the daemon ended during start-up. */
+static void log_early_end(int status)
+{
+	/* The supervisor passes the daemon's end on as 128 + signal. */
+	if (WIFEXITED(status) && WEXITSTATUS(status) > 128)
+		log_err("daemon was killed by signal %d (%s) during start-up",
+			WEXITSTATUS(status) - 128, strsignal(WEXITSTATUS(status) - 128));
+	else if (WIFSIGNALED(status))
+		log_err("daemon was killed by signal %d (%s) during start-up",
+			WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		log_err("daemon exited with status %d during start-up", WEXITSTATUS(status));
+}
+
 /*
- * Read the daemon's start-up report: "ID n", then "OK n" or "ERR message".
- * A device added on the way is removed on failure, unless it is one being
- * recovered (@keep_id).
+ * Read the daemon's start-up report (daemon_report.c) from @fd: 0 once the
+ * device is live; 1 after one error line, with the supervisor @pid ended.
+ * *@id is the device the daemon added, or -1.
  */
-static int wait_for_daemon(int fd, pid_t pid, bool keep_id)
+static int read_report(int fd, pid_t pid, int32_t *id)
 {
 	long long deadline = mono_ms() + START_TIMEOUT_MS;
-	char buf[1200];
-	size_t len = 0;
-	int32_t id = -1;
+	struct report_reader r;
+	struct report_line line;
+	int ret;
 
+	report_reader_init(&r, fd);
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		long long left = deadline - mono_ms();
-		char *nl;
-		ssize_t n;
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
 			log_err("device did not start within %d s", START_TIMEOUT_MS / 1000);
-			break;
-		}
-		n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int status = reap_child(pid, CLEANUP_TIMEOUT_MS);
-
-			/* The supervisor passes the daemon's end on as 128 + signal. */
-			if (WIFEXITED(status) && WEXITSTATUS(status) > 128)
-				log_err("daemon was killed by signal %d (%s) during start-up",
-					WEXITSTATUS(status) - 128,
-					strsignal(WEXITSTATUS(status) - 128));
-			else if (WIFSIGNALED(status))
-				log_err("daemon was killed by signal %d (%s) during start-up",
-					WTERMSIG(status), strsignal(WTERMSIG(status)));
-			else
-				log_err("daemon exited with status %d during start-up",
-					WEXITSTATUS(status));
-			if (!keep_id)
-				remove_leftover(id);
+			reap_child(pid, 0);
 			return 1;
 		}
-		len += (size_t)n;
-		buf[len] = '\0';
-		while ((nl = strchr(buf, '\n'))) {
-			*nl = '\0';
-			if (!strncmp(buf, "ID ", 3)) {
-				id = atoi(buf + 3);
-			} else if (!strncmp(buf, "OK ", 3)) {
-				id = atoi(buf + 3);
-				printf("dev id %d: /dev/ublkb%d\n", id, id);
+		ret = report_reader_fill(&r);
+		if (ret == -EINTR)
+			continue;
+		if (ret <= 0) {
+			log_early_end(reap_child(pid, CLEANUP_TIMEOUT_MS));
+			return 1;
+		}
+		while (report_reader_next(&r, &line)) {
+			switch (line.kind) {
+			case REPORT_ID:
+				*id = (int32_t)line.id;
+				break;
+			case REPORT_OK:
+				printf("dev id %u: /dev/ublkb%u\n", line.id, line.id);
 				return 0;
-			} else if (!strncmp(buf, "ERR ", 4)) {
-				fprintf(stderr, "ublk: %s\n", buf + 4);
+			case REPORT_ERR:
+				log_err("%s", line.msg);
 				/* The daemon removes its device; make sure of it. */
 				reap_child(pid, CLEANUP_TIMEOUT_MS);
-				if (!keep_id)
-					remove_leftover(id);
 				return 1;
+			case REPORT_READY:
+				break;
 			}
-			len -= (size_t)(nl + 1 - buf);
-			memmove(buf, nl + 1, len + 1);
 		}
-		if (len == sizeof(buf) - 1)
-			len = 0; /* a garbled line: drop it */
 	}
-	reap_child(pid, 0);
+}
+
+/*
+ * Wait for the daemon's start-up. A device added on the way is removed on
+ * failure, unless it is one being recovered (@keep_id).
+ */
+static int wait_for_daemon(int fd, pid_t pid, bool keep_id)
+{
+	int32_t id = -1;
+
+	if (!read_report(fd, pid, &id))
+		return 0;
 	if (!keep_id)
 		remove_leftover(id);
 	return 1;
@@ -147,17 +152,9 @@ int spawn_daemon(struct target *t, const struct add_opts *o,
 	pid_t pid;
 
 	fflush(NULL);
-	if (pipe2(pipefd, O_CLOEXEC)) {
-		log_err("pipe: %s", strerror(errno));
+	pid = fork_reporting_child(pipefd);
+	if (pid < 0)
 		return 1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		log_err("fork: %s", strerror(errno));
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return 1;
-	}
 	if (pid == 0) {
 		close(pipefd[0]);
 		/* If the starter is gone, reports fail with EPIPE instead of killing us. */
@@ -169,11 +166,11 @@ int spawn_daemon(struct target *t, const struct add_opts *o,
 		log_to_syslog();
 		log_set_report_fd(pipefd[1]);
 		ret = supervise(t, o, p, pipefd[1]);
-		t->ops->cleanup(t);
+		target_cleanup(t);
 		exit(ret);
 	}
 	close(pipefd[1]);
-	ret = wait_for_daemon(pipefd[0], pid, o->recover);
+	ret = wait_for_daemon(pipefd[0], pid, o->take_over);
 	close(pipefd[0]);
 	return ret;
 }

@@ -7,7 +7,6 @@
  * for `ublk recover`, any other is deleted, so nothing dead lingers.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,27 +23,19 @@ struct daemon_news {
 
 static void read_news(int fd, struct daemon_news *news)
 {
-	char buf[256], *line, *save = NULL;
-	size_t len = 0;
-	ssize_t n;
+	struct report_reader r;
+	struct report_line line;
+	int ret;
 
 	/* The daemon is gone: everything it wrote is in the pipe. */
-	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+	report_reader_init(&r, fd);
+	while ((ret = report_reader_fill(&r)) > 0 || ret == -EINTR) {
+		while (report_reader_next(&r, &line)) {
+			if (line.kind == REPORT_ID)
+				news->id = line.id;
+			else if (line.kind == REPORT_READY)
+				news->ready = true;
 		}
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		uint32_t id;
-
-		if (!strncmp(line, "ID ", 3) && !parse_u32(line + 3, 0, INT32_MAX, &id))
-			news->id = id;
-		else if (!strcmp(line, "READY"))
-			news->ready = true;
 	}
 }
 
@@ -76,7 +67,7 @@ static void daemon_died(const struct daemon_news *news, bool recovering, pid_t p
 	if (ret < 0 && ret != -ENODEV && ret != -ENOENT)
 		log_err("device %u: delete: %s", id, strerror(-ret));
 	else
-		state_remove(id);
+		record_remove(id);
 out:
 	ublk_ctrl_close(ctrl);
 }
@@ -89,21 +80,13 @@ int supervise(struct target *t, const struct add_opts *o,
 	int sup[2], status = 0;
 	pid_t pid;
 
-	sigemptyset(&set);
+	/* The daemon's end, and the signals it is passed. */
+	daemon_stop_signals(&set);
 	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	if (pipe2(sup, O_CLOEXEC)) {
-		log_err("pipe: %s", strerror(errno));
+	pid = fork_reporting_child(sup);
+	if (pid < 0)
 		return 1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		log_err("fork: %s", strerror(errno));
-		return 1;
-	}
 	if (pid == 0) {
 		struct daemon_report rep = { .start_fd = start_fd, .supervisor_fd = sup[1] };
 
@@ -131,6 +114,6 @@ int supervise(struct target *t, const struct add_opts *o,
 	read_news(sup[0], &news);
 	close(sup[0]);
 	if (news.id >= 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		daemon_died(&news, o->recover, pid);
+		daemon_died(&news, o->take_over, pid);
 	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }

@@ -58,34 +58,105 @@ static bool file_fallocate_supported(int fd, uint64_t size, int mode)
 			  (off_t)((size + 4095) & ~4095ULL), 4096);
 }
 
-static int loop_open(struct target *t, const char *file, bool direct)
+/* The backing file, as probe() found it. */
+struct loop_file {
+	char *path; /* absolute */
+	int fd;
+	bool direct;     /* opened O_DIRECT */
+	bool read_only;  /* it could not be opened for writing */
+	uint64_t size;   /* in whole blocks */
+	unsigned int lbs; /* logical block size */
+	bool discard;    /* punching holes works on it */
+	bool zero_range; /* fallocate(FALLOC_FL_ZERO_RANGE) works on it */
+};
+
+static int open_backing(struct loop_file *f, bool direct)
 {
 	int flags = O_CLOEXEC | (direct ? O_DIRECT : 0);
-	int fd = open(file, O_RDWR | flags);
+	int fd = open(f->path, O_RDWR | flags);
 
 	if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
-		fd = open(file, O_RDONLY | flags);
-		t->read_only = fd >= 0;
+		fd = open(f->path, O_RDONLY | flags);
+		f->read_only = fd >= 0;
 	}
 	return fd < 0 ? -errno : fd;
 }
 
-static int loop_init(struct target *t, const struct add_opts *o,
-		     struct ublk_dev_params *p)
+/* Open f->path, O_DIRECT unless @buffered or the file system has none. */
+static int open_backing_file(struct loop_file *f, bool buffered)
 {
-	unsigned int lbs = 512;
-	uint64_t size;
+	int ret;
+
+	f->direct = !buffered;
+	ret = open_backing(f, f->direct);
+	if (ret == -EINVAL && f->direct) {
+		/* The filesystem has no O_DIRECT (tmpfs before 6.6): page cache then. */
+		log_info("backing file %s: no O_DIRECT support, using buffered IO", f->path);
+		f->direct = false;
+		ret = open_backing(f, false);
+	}
+	if (ret < 0) {
+		log_err("backing file %s: %s", f->path, strerror(-ret));
+		return ret;
+	}
+	f->fd = ret;
+	return 0;
+}
+
+/* Size, block size, and whether DISCARD and zeroing a range work. */
+static int learn_backing(struct loop_file *f, const struct stat *st)
+{
+	if (S_ISBLK(st->st_mode)) {
+		int bs;
+
+		if (ioctl(f->fd, BLKGETSIZE64, &f->size) || ioctl(f->fd, BLKSSZGET, &bs)) {
+			int err = errno;
+
+			log_err("backing device %s: %s", f->path, strerror(err));
+			return -err;
+		}
+		f->lbs = (unsigned int)bs;
+		f->discard = !f->read_only && bdev_discard_supported(st);
+		f->zero_range = true; /* the block layer writes zeroes if it must */
+	} else {
+		f->size = (uint64_t)st->st_size;
+		f->lbs = f->direct ? file_dio_align(f->fd) : 512;
+		f->discard = !f->read_only &&
+			     file_fallocate_supported(f->fd, f->size, FALLOC_FL_PUNCH_HOLE);
+		f->zero_range = f->discard &&
+				file_fallocate_supported(f->fd, f->size, FALLOC_FL_ZERO_RANGE);
+	}
+	if (f->lbs < 512 || f->lbs > 4096 || (f->lbs & (f->lbs - 1))) {
+		log_err("backing file %s: unsupported block size %u", f->path, f->lbs);
+		return -EINVAL;
+	}
+	f->size &= ~(uint64_t)(f->lbs - 1);
+	if (!f->size) {
+		log_err("backing file %s: smaller than one block (%u bytes)", f->path, f->lbs);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void loop_cleanup(struct target *t)
+{
+	struct loop_file *f = t->priv;
+
+	if (!f)
+		return;
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->path);
+	free(f);
+	t->priv = NULL;
+}
+
+static int loop_probe(struct target *t, const struct add_opts *o)
+{
+	struct loop_file *f;
 	struct stat st;
 	int ret;
 
-	if (o->uri) {
-		log_err("target loop takes no --uri: it serves a file (-f FILE)");
-		return -EINVAL;
-	}
-	if (!o->file) {
-		log_err("target loop needs a backing file: -f FILE");
-		return -EINVAL;
-	}
 	if (stat(o->file, &st)) {
 		ret = -errno;
 		log_err("backing file %s: %s", o->file, strerror(errno));
@@ -95,97 +166,64 @@ static int loop_init(struct target *t, const struct add_opts *o,
 		log_err("backing file %s: not a regular file or block device", o->file);
 		return -EINVAL;
 	}
-	t->file = realpath(o->file, NULL);
-	if (!t->file)
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		log_err("out of memory");
 		return -ENOMEM;
-
-	t->direct = !o->buffered;
-	ret = loop_open(t, t->file, t->direct);
-	if (ret == -EINVAL && t->direct) {
-		/* The filesystem has no O_DIRECT (tmpfs before 6.6): page cache then. */
-		log_info("backing file %s: no O_DIRECT support, using buffered IO", t->file);
-		t->direct = false;
-		ret = loop_open(t, t->file, false);
 	}
-	if (ret < 0) {
-		log_err("backing file %s: %s", t->file, strerror(-ret));
+	f->fd = -1;
+	t->priv = f;
+	f->path = realpath(o->file, NULL);
+	if (!f->path) {
+		ret = -errno;
+		log_err("backing file %s: %s", o->file, strerror(errno));
 		goto err;
 	}
-	t->fd = ret;
-
-	if (S_ISBLK(st.st_mode)) {
-		int bs;
-
-		if (ioctl(t->fd, BLKGETSIZE64, &size) || ioctl(t->fd, BLKSSZGET, &bs)) {
-			ret = -errno;
-			log_err("backing device %s: %s", t->file, strerror(errno));
-			goto err_close;
-		}
-		lbs = (unsigned int)bs;
-		p->discard = !t->read_only && bdev_discard_supported(&st);
-		t->zero_range = true; /* the block layer writes zeroes if it must */
-	} else {
-		size = (uint64_t)st.st_size;
-		if (t->direct)
-			lbs = file_dio_align(t->fd);
-		p->discard = !t->read_only &&
-			     file_fallocate_supported(t->fd, size, FALLOC_FL_PUNCH_HOLE);
-		t->zero_range = p->discard &&
-				file_fallocate_supported(t->fd, size, FALLOC_FL_ZERO_RANGE);
-	}
-	/* WRITE_ZEROES is a punched hole or a zeroed range: it works where DISCARD does. */
-	p->write_zeroes = p->discard;
-	if (lbs < 512 || lbs > 4096 || (lbs & (lbs - 1))) {
-		log_err("backing file %s: unsupported block size %u", t->file, lbs);
-		ret = -EINVAL;
-		goto err_close;
-	}
-	size &= ~(uint64_t)(lbs - 1);
-	if (!size) {
-		log_err("backing file %s: smaller than one block (%u bytes)", t->file, lbs);
-		ret = -EINVAL;
-		goto err_close;
-	}
-	if (o->size) {
-		if (o->size > size) {
-			log_err("size %llu is larger than backing file %s (%llu bytes)",
-				(unsigned long long)o->size, t->file, (unsigned long long)size);
-			ret = -EINVAL;
-			goto err_close;
-		}
-		size = o->size & ~(uint64_t)(lbs - 1);
-	}
-
-	p->size = size;
-	p->logical_block_shift = (uint8_t)__builtin_ctz(lbs);
-	p->read_only = t->read_only;
-	/* Writes may sit in the file's or device's cache: ask for FLUSH and FUA. */
-	p->volatile_cache = true;
-	p->fua = true;
-	return 0;
-
-err_close:
-	close(t->fd);
-	t->fd = -1;
+	ret = open_backing_file(f, o->buffered);
+	if (!ret)
+		ret = learn_backing(f, &st);
+	if (!ret)
+		return 0;
 err:
-	free(t->file);
-	t->file = NULL;
+	loop_cleanup(t);
 	return ret;
 }
 
-static void loop_cleanup(struct target *t)
+static int loop_fill_params(const struct target *t, const struct add_opts *o,
+			    struct ublk_dev_params *p)
 {
-	if (t->fd >= 0)
-		close(t->fd);
-	free(t->file);
-	t->fd = -1;
-	t->file = NULL;
+	const struct loop_file *f = t->priv;
+
+	if (o->size > f->size) {
+		log_err("size %llu is larger than backing file %s (%llu bytes)",
+			(unsigned long long)o->size, f->path, (unsigned long long)f->size);
+		return -EINVAL;
+	}
+	*p = (struct ublk_dev_params){
+		.size = o->size ? o->size & ~(uint64_t)(f->lbs - 1) : f->size,
+		.logical_block_shift = (uint8_t)__builtin_ctz(f->lbs),
+		.read_only = f->read_only,
+		/* Writes may sit in the file's or device's cache: ask for FLUSH and FUA. */
+		.volatile_cache = true,
+		.fua = true,
+		/* WRITE_ZEROES is a punched hole or a zeroed range: it works where DISCARD does. */
+		.discard = f->discard,
+		.write_zeroes = f->discard,
+	};
+	return 0;
+}
+
+static void loop_record(const struct target *t, struct dev_record *rec)
+{
+	const struct loop_file *f = t->priv;
+
+	snprintf(rec->file, sizeof(rec->file), "%s", f->path);
 }
 
 static void loop_handle_io(struct ublk_queue *q, const struct ublk_io *io,
 			   void *data)
 {
-	const struct target *t = data;
+	const struct loop_file *f = data;
 	off_t off = (off_t)(io->sector << 9); /* unsigned shift: a FLUSH may carry sector ~0 */
 	unsigned int len = io->nr_sectors << 9;
 	struct io_uring_sqe *sqe;
@@ -209,18 +247,18 @@ static void loop_handle_io(struct ublk_queue *q, const struct ublk_io *io,
 	}
 	switch (io->op) {
 	case UBLK_OP_READ:
-		io_uring_prep_read(sqe, t->fd, io->buf, len, (uint64_t)off);
+		io_uring_prep_read(sqe, f->fd, io->buf, len, (uint64_t)off);
 		break;
 	case UBLK_OP_WRITE:
-		io_uring_prep_write(sqe, t->fd, io->buf, len, (uint64_t)off);
+		io_uring_prep_write(sqe, f->fd, io->buf, len, (uint64_t)off);
 		if (io->flags & UBLK_IO_FLAG_FUA)
 			sqe->rw_flags = RWF_DSYNC;
 		break;
 	case UBLK_OP_FLUSH:
-		io_uring_prep_fsync(sqe, t->fd, IORING_FSYNC_DATASYNC);
+		io_uring_prep_fsync(sqe, f->fd, IORING_FSYNC_DATASYNC);
 		break;
 	case UBLK_OP_DISCARD:
-		io_uring_prep_fallocate(sqe, t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		io_uring_prep_fallocate(sqe, f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					off, (off_t)len);
 		break;
 	case UBLK_OP_WRITE_ZEROES:
@@ -229,8 +267,8 @@ static void loop_handle_io(struct ublk_queue *q, const struct ublk_io *io,
 		 * range in place where it must stay allocated (NOUNMAP) and the
 		 * file system can (tmpfs cannot).
 		 */
-		io_uring_prep_fallocate(sqe, t->fd,
-					((io->flags & UBLK_IO_FLAG_NOUNMAP) && t->zero_range
+		io_uring_prep_fallocate(sqe, f->fd,
+					((io->flags & UBLK_IO_FLAG_NOUNMAP) && f->zero_range
 						 ? FALLOC_FL_ZERO_RANGE
 						 : FALLOC_FL_PUNCH_HOLE) |
 						FALLOC_FL_KEEP_SIZE,
@@ -255,12 +293,18 @@ static void loop_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe
 	ublk_complete(q, tag, res);
 }
 
+static const struct ublk_queue_ops loop_queue_ops = {
+	.handle_io = loop_handle_io,
+	.handle_cqe = loop_handle_cqe,
+};
+
 const struct target_ops loop_target = {
 	.name = "loop",
-	.init = loop_init,
+	.queue_ops = &loop_queue_ops,
+	.accepts = TARGET_OPT_FILE | TARGET_OPT_SIZE | TARGET_OPT_BUFFERED,
+	.needs = TARGET_OPT_FILE,
+	.probe = loop_probe,
+	.fill_params = loop_fill_params,
+	.record = loop_record,
 	.cleanup = loop_cleanup,
-	.queue_ops = {
-		.handle_io = loop_handle_io,
-		.handle_cqe = loop_handle_cqe,
-	},
 };

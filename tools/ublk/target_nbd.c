@@ -8,90 +8,10 @@
  * queue's ring.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "target_nbd.h"
-
-void nbd_target_error(char *buf, size_t len)
-{
-	const char *msg = nbd_get_error();
-	size_t n;
-
-	if (!msg || !*msg)
-		msg = strerror(nbd_get_errno() ? nbd_get_errno() : EIO);
-	/* "nbd_aio_notify_read: handshake: ...": the call's name says nothing. */
-	if (!strncmp(msg, "nbd_", 4) && strstr(msg, ": "))
-		msg = strstr(msg, ": ") + 2;
-	snprintf(buf, len, "%s", msg);
-	n = strcspn(buf, "\n");
-	buf[n] = '\0';
-}
-
-struct nbd_handle *nbd_target_handle(void)
-{
-	struct nbd_handle *h = nbd_create();
-
-	if (!h)
-		return NULL;
-	/* tls-psk-file= in the URI names a local file: the user gave it. */
-	nbd_set_uri_allow_local_file(h, true);
-	/* The buffer of a failed read is never used: no need to clear it first. */
-	nbd_set_pread_initialize(h, false);
-	/*
-	 * Plain replies: a read's data follows a 16-byte header, which libnbd
-	 * takes in fewer steps than structured chunks; nothing here needs the
-	 * extents or holes those carry.
-	 */
-	nbd_set_request_structured_replies(h, false);
-	return h;
-}
-
-int nbd_target_connect(struct nbd_handle *h, const char *uri, int timeout_ms,
-		       char *why, size_t len)
-{
-	long long deadline = mono_ms() + timeout_ms;
-
-	if (nbd_aio_connect_uri(h, uri) < 0) {
-		nbd_target_error(why, len);
-		return -1;
-	}
-	while (nbd_aio_is_connecting(h)) {
-		unsigned int dir = (unsigned int)nbd_aio_get_direction(h);
-		struct pollfd pfd = {
-			.fd = nbd_aio_get_fd(h),
-			.events = (short)(((dir & LIBNBD_AIO_DIRECTION_READ) ? POLLIN : 0) |
-					  ((dir & LIBNBD_AIO_DIRECTION_WRITE) ? POLLOUT : 0)),
-		};
-		long long left = deadline - mono_ms();
-		int ret;
-
-		if (left <= 0) {
-			snprintf(why, len, "no answer within %d s", timeout_ms / 1000);
-			return -1;
-		}
-		ret = poll(&pfd, 1, (int)left);
-		if (ret < 0 && errno != EINTR) {
-			snprintf(why, len, "poll: %s", strerror(errno));
-			return -1;
-		}
-		if (ret <= 0)
-			continue;
-		if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
-			ret = nbd_aio_notify_read(h);
-		else
-			ret = nbd_aio_notify_write(h);
-		if (ret < 0)
-			break;
-	}
-	if (!nbd_aio_is_ready(h)) {
-		nbd_target_error(why, len);
-		return -1;
-	}
-	return 0;
-}
 
 /* log2 of a power of two. */
 static uint8_t shift_of(int64_t v)
@@ -99,115 +19,135 @@ static uint8_t shift_of(int64_t v)
 	return (uint8_t)__builtin_ctzll((unsigned long long)v);
 }
 
-static int nbd_init(struct target *t, const struct add_opts *o,
-		    struct ublk_dev_params *p)
+/* What the connected @h says of its export, into @ex; one line on what the device cannot use. */
+static int learn_export(struct nbd_handle *h, struct nbd_export *ex)
 {
-	struct nbd_export *ex = NULL;
-	struct nbd_handle *h = NULL;
-	int64_t size, min, pref, max;
-	char why[512];
-	unsigned int lbs;
-	int ret = -EINVAL;
+	int64_t size = nbd_get_size(h), min = nbd_get_block_size(h, LIBNBD_SIZE_MINIMUM);
 
-	if (o->file) {
-		log_err("target nbd takes no backing file (-f): give the server as --uri URI");
-		return -EINVAL;
-	}
-	if (!o->uri) {
-		log_err("target nbd needs the server: --uri URI");
-		return -EINVAL;
-	}
-	if (o->size) {
-		log_err("target nbd takes no size (-s): the device has the export's size");
-		return -EINVAL;
-	}
-	if (o->buffered) {
-		log_err("target nbd takes no --buffered");
-		return -EINVAL;
-	}
-	if (nbd_uri_check(o->uri, why, sizeof(why))) {
-		log_err("invalid NBD URI '%s': %s", o->uri, why);
-		return -EINVAL;
-	}
-
-	h = nbd_target_handle();
-	ex = calloc(1, sizeof(*ex));
-	t->uri = strdup(o->uri);
-	if (!h || !ex || !t->uri) {
-		log_err("out of memory");
-		ret = -ENOMEM;
-		goto err;
-	}
-	if (!strncmp(o->uri, "nbds", 4) && !nbd_supports_tls(h)) {
-		log_err("NBD URI '%s' asks for TLS, which this libnbd was built without", o->uri);
-		goto err;
-	}
-	if (nbd_target_connect(h, o->uri, NBD_CONNECT_TIMEOUT_MS, why, sizeof(why))) {
-		log_err("NBD server %s: %s", o->uri, why);
-		ret = -ECONNREFUSED;
-		goto err;
-	}
-
-	size = nbd_get_size(h);
-	min = nbd_get_block_size(h, LIBNBD_SIZE_MINIMUM);
-	pref = nbd_get_block_size(h, LIBNBD_SIZE_PREFERRED);
-	max = nbd_get_block_size(h, LIBNBD_SIZE_MAXIMUM);
-	ex->uri = t->uri;
-	ex->depth = o->depth;
+	ex->pref = nbd_get_block_size(h, LIBNBD_SIZE_PREFERRED);
+	ex->max = nbd_get_block_size(h, LIBNBD_SIZE_MAXIMUM);
 	ex->read_only = nbd_is_read_only(h) == 1;
 	ex->can_flush = nbd_can_flush(h) == 1;
 	ex->can_fua = nbd_can_fua(h) == 1;
 	ex->can_trim = !ex->read_only && nbd_can_trim(h) == 1;
 	ex->can_zero = !ex->read_only && nbd_can_zero(h) == 1;
+	ex->can_multi_conn = nbd_can_multi_conn(h) == 1;
 
 	/* A server with no minimum takes 512-byte requests. */
-	lbs = min > 512 ? (unsigned int)min : 512;
-	if (lbs > 4096) {
-		log_err("NBD server %s: its minimum block size %u is above 4096", o->uri, lbs);
-		goto err;
+	ex->lbs = min > 512 ? (unsigned int)min : 512;
+	if (ex->lbs > 4096) {
+		log_err("NBD server %s: its minimum block size %u is above 4096", ex->uri, ex->lbs);
+		return -EINVAL;
 	}
-	if (max > 0 && max < lbs) {
+	if (ex->max > 0 && ex->max < ex->lbs) {
 		log_err("NBD server %s: its maximum block size %lld is below its minimum %u",
-			o->uri, (long long)max, lbs);
-		goto err;
+			ex->uri, (long long)ex->max, ex->lbs);
+		return -EINVAL;
 	}
 	if (size < 0) {
 		char e[256];
 
-		nbd_target_error(e, sizeof(e));
-		log_err("NBD server %s: export size: %s", o->uri, e);
-		goto err;
+		nbd_client_error(e, sizeof(e));
+		log_err("NBD server %s: export size: %s", ex->uri, e);
+		return -EINVAL;
 	}
-	ex->size = (uint64_t)size & ~(uint64_t)(lbs - 1);
+	ex->size = (uint64_t)size & ~(uint64_t)(ex->lbs - 1);
 	if (ex->size > MAX_DEV_SIZE)
-		ex->size = MAX_DEV_SIZE & ~(uint64_t)(lbs - 1);
+		ex->size = MAX_DEV_SIZE & ~(uint64_t)(ex->lbs - 1);
 	if (!ex->size) {
-		log_err("NBD server %s: the export is smaller than one block (%lld bytes)", o->uri,
+		log_err("NBD server %s: the export is smaller than one block (%lld bytes)", ex->uri,
 			(long long)size);
-		goto err;
+		return -EINVAL;
 	}
+	return 0;
+}
+
+/* Connect once to @ex->uri and learn the export. */
+static int probe_export(struct nbd_export *ex)
+{
+	struct nbd_handle *h = nbd_client_new();
+	char why[512];
+	int ret;
+
+	if (!h) {
+		log_err("out of memory");
+		return -ENOMEM;
+	}
+	if (!strncmp(ex->uri, "nbds", 4) && !nbd_supports_tls(h)) {
+		log_err("NBD URI '%s' asks for TLS, which this libnbd was built without", ex->uri);
+		nbd_close(h);
+		return -EINVAL;
+	}
+	if (nbd_client_connect(h, ex->uri, NBD_CONNECT_TIMEOUT_MS, why, sizeof(why))) {
+		log_err("NBD server %s: %s", ex->uri, why);
+		nbd_close(h);
+		return -ECONNREFUSED;
+	}
+	ret = learn_export(h, ex);
+	if (!ret)
+		nbd_shutdown(h, 0);
+	nbd_close(h);
+	return ret;
+}
+
+static void nbd_cleanup(struct target *t)
+{
+	struct nbd_export *ex = t->priv;
+
+	if (ex)
+		free(ex->uri);
+	free(ex);
+	t->priv = NULL;
+}
+
+static int nbd_probe(struct target *t, const struct add_opts *o)
+{
+	struct nbd_export *ex;
+	char why[512];
+	int ret;
+
+	if (nbd_uri_check(o->uri, why, sizeof(why))) {
+		log_err("invalid NBD URI '%s': %s", o->uri, why);
+		return -EINVAL;
+	}
+	ex = calloc(1, sizeof(*ex));
+	if (!ex || !(ex->uri = strdup(o->uri))) {
+		free(ex);
+		log_err("out of memory");
+		return -ENOMEM;
+	}
+	ex->depth = o->depth;
+	t->priv = ex;
+	ret = probe_export(ex);
+	if (ret < 0)
+		nbd_cleanup(t);
+	return ret;
+}
+
+static int nbd_fill_params(const struct target *t, const struct add_opts *o,
+			   struct ublk_dev_params *p)
+{
+	const struct nbd_export *ex = t->priv;
+	int64_t lbs = ex->lbs;
+
 	/*
 	 * One connection per queue: writes on one connection are only known to
 	 * be seen by reads on another if the server says so (multi-conn).
 	 */
-	if (o->nr_queues > 1 && !ex->read_only && nbd_can_multi_conn(h) != 1) {
+	if (o->nr_queues > 1 && !ex->read_only && !ex->can_multi_conn) {
 		log_err("NBD server %s does not offer multi-conn: a writable export takes one "
 			"queue (-q 1), as each queue has its own connection and writes on one "
-			"need not be seen on another", o->uri);
-		goto err;
+			"need not be seen on another", ex->uri);
+		return -EINVAL;
 	}
-	nbd_shutdown(h, 0);
-	nbd_close(h);
-	h = NULL;
-
 	p->size = ex->size;
 	p->logical_block_shift = shift_of(lbs);
-	if (pref > (int64_t)lbs && pref <= 4096)
-		p->physical_block_shift = shift_of(pref);
-	if (pref > (int64_t)lbs && pref <= (1 << 20))
-		p->io_opt_shift = shift_of(pref);
-	if (max > 0 && max < (int64_t)UBLK_DEFAULT_IO_BYTES)
-		p->max_sectors = (uint32_t)(max & ~(int64_t)(lbs - 1)) >> 9;
+	if (ex->pref > lbs && ex->pref <= 4096)
+		p->physical_block_shift = shift_of(ex->pref);
+	if (ex->pref > lbs && ex->pref <= (1 << 20))
+		p->io_opt_shift = shift_of(ex->pref);
+	if (ex->max > 0 && ex->max < (int64_t)UBLK_DEFAULT_IO_BYTES)
+		p->max_sectors = (uint32_t)(ex->max & ~(lbs - 1)) >> 9;
 	p->read_only = ex->read_only;
 	p->volatile_cache = ex->can_flush;
 	p->fua = ex->can_flush && ex->can_fua;
@@ -216,36 +156,26 @@ static int nbd_init(struct target *t, const struct add_opts *o,
 	p->write_zeroes = ex->can_zero;
 	p->max_discard_sectors = NBD_MAX_RANGE_SECTORS;
 	p->max_write_zeroes_sectors = NBD_MAX_RANGE_SECTORS;
-	t->priv = ex;
 	return 0;
-
-err:
-	if (h)
-		nbd_close(h);
-	free(ex);
-	free(t->uri);
-	t->uri = NULL;
-	return ret;
 }
 
-static void nbd_cleanup(struct target *t)
+static void nbd_record(const struct target *t, struct dev_record *rec)
 {
-	free(t->priv);
-	free(t->uri);
-	t->priv = NULL;
-	t->uri = NULL;
+	const struct nbd_export *ex = t->priv;
+
+	snprintf(rec->uri, sizeof(rec->uri), "%s", ex->uri);
 }
 
 const struct target_ops nbd_target = {
 	.name = "nbd",
-	.init = nbd_init,
+	.queue_ops = &nbd_conn_queue_ops,
+	.accepts = TARGET_OPT_URI,
+	.needs = TARGET_OPT_URI,
+	.probe = nbd_probe,
+	.fill_params = nbd_fill_params,
+	.record = nbd_record,
 	.cleanup = nbd_cleanup,
 	.queue_init = nbd_conn_queue_init,
 	.queue_start = nbd_conn_queue_start,
 	.queue_exit = nbd_conn_queue_exit,
-	.queue_ops = {
-		.handle_io = nbd_conn_handle_io,
-		.handle_cqe = nbd_conn_handle_cqe,
-		.stop = nbd_conn_stop,
-	},
 };

@@ -8,10 +8,9 @@
 
 #include <libnbd.h>
 
+#include "nbd_client.h"
 #include "ublk_tool.h"
 
-/* How long one connection attempt may take, handshake included. */
-#define NBD_CONNECT_TIMEOUT_MS 5000
 /* A lost connection is tried again at most this often, for at most this long. */
 #define NBD_RECONNECT_ATTEMPTS 10
 #define NBD_RECONNECT_MS 10000
@@ -20,38 +19,23 @@
 
 /* The export, as the first connection found it; shared read-only by the queues. */
 struct nbd_export {
-	const char *uri;
+	char *uri;
 	uint16_t depth;
-	uint64_t size;
+	uint64_t size;     /* in whole blocks */
+	unsigned int lbs;  /* logical block size: the server's minimum, at least 512 */
+	int64_t pref, max; /* the server's preferred and maximum block sizes, or <= 0 */
 	bool read_only;
 	bool can_flush;
 	bool can_fua;
 	bool can_trim;
 	bool can_zero;
+	bool can_multi_conn;
 };
-
-/*
- * A new handle, set up as every connection of the target is, or NULL
- * (out of memory).
- */
-struct nbd_handle *nbd_target_handle(void);
-
-/*
- * Connect @h to @uri (blocking, bounded by @timeout_ms). 0, or -1 with
- * libnbd's reason in @why.
- */
-int nbd_target_connect(struct nbd_handle *h, const char *uri, int timeout_ms,
-		       char *why, size_t len);
-
-/* libnbd's last error, without the name of the call: one line. */
-void nbd_target_error(char *buf, size_t len);
 
 /* target_nbd_conn.c: one connection per queue, driven from its ring. */
 int nbd_conn_queue_init(struct target *t, uint16_t q_id, void **qdata);
 int nbd_conn_queue_start(struct ublk_queue *q, void *qdata);
 void nbd_conn_queue_exit(void *qdata);
-void nbd_conn_handle_io(struct ublk_queue *q, const struct ublk_io *io, void *data);
-void nbd_conn_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, void *data);
-void nbd_conn_stop(struct ublk_queue *q, void *data);
+extern const struct ublk_queue_ops nbd_conn_queue_ops;
 
 #endif

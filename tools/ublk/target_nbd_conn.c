@@ -26,189 +26,12 @@
 
 #include <liburing.h>
 
-#include "target_nbd.h"
+#include "target_nbd_conn.h"
 
 #define TICK_MS 200
-#define NO_REQ 0xffff
 
 /* What our SQEs' user_data says: the kind in the low byte. */
 enum { UD_POLL = 1, UD_POLL_REMOVE, UD_TIMER };
-
-enum conn_state {
-	C_READY,      /* connected: requests are sent */
-	C_CONNECTING, /* a new connection is being made: requests are held */
-	C_BACKOFF,    /* waiting before the next attempt: requests are held */
-	C_FAILED,     /* attempts used up: requests fail */
-};
-
-enum req_where { R_IDLE, R_HELD, R_SENT, R_DONE };
-
-struct nbd_conn;
-
-struct nbd_req {
-	struct nbd_conn *c;
-	uint16_t tag;
-	uint16_t next; /* in the held or done list */
-	uint8_t op;
-	uint8_t where; /* enum req_where */
-	uint32_t flags;
-	uint64_t off;
-	uint32_t len;
-	void *buf;
-	int err;
-};
-
-struct req_list {
-	uint16_t head, tail;
-	unsigned int count;
-};
-
-struct nbd_conn {
-	const struct nbd_export *ex;
-	struct ublk_queue *q;
-	uint16_t q_id;
-	uint16_t depth;
-	struct nbd_handle *h;
-	unsigned int gen; /* counts handles */
-	enum conn_state state;
-	struct nbd_req *reqs;
-	struct req_list held, done;
-	unsigned int sent; /* requests with libnbd */
-	bool shutdown_seen; /* the server said it shuts down */
-	bool closing;       /* nbd_close() runs: its callbacks are ignored */
-
-	/* Our SQEs on the ring. */
-	bool poll_armed, poll_removing;
-	unsigned int poll_mask, poll_gen;
-	uint64_t poll_seq;
-	bool timer_armed;
-	struct __kernel_timespec timer_ts;
-	bool stopping; /* the device stops: no request will come */
-
-	/* Reconnection. */
-	unsigned int attempts;
-	long long lost_at, attempt_at, retry_at;
-	long long ready_at; /* when the connection became ready */
-	bool progress;      /* a request succeeded on it */
-};
-
-static void list_push(struct nbd_conn *c, struct req_list *l, struct nbd_req *r)
-{
-	r->next = NO_REQ;
-	if (l->count)
-		c->reqs[l->tail].next = r->tag;
-	else
-		l->head = r->tag;
-	l->tail = r->tag;
-	l->count++;
-}
-
-static struct nbd_req *list_pop(struct nbd_conn *c, struct req_list *l)
-{
-	struct nbd_req *r;
-
-	if (!l->count)
-		return NULL;
-	r = &c->reqs[l->head];
-	l->head = r->next;
-	l->count--;
-	return r;
-}
-
-static void req_complete(struct nbd_conn *c, struct nbd_req *r, int res)
-{
-	r->where = R_IDLE;
-	ublk_complete(c->q, r->tag, res);
-}
-
-static void req_hold(struct nbd_conn *c, struct nbd_req *r)
-{
-	r->where = R_HELD;
-	list_push(c, &c->held, r);
-}
-
-/* libnbd's completion callback: note the result, finish it outside libnbd. */
-static int req_callback(void *user_data, int *error)
-{
-	struct nbd_req *r = user_data;
-	struct nbd_conn *c = r->c;
-
-	if (c->closing || r->where != R_SENT)
-		return 1;
-	r->err = *error;
-	r->where = R_DONE;
-	c->sent--;
-	list_push(c, &c->done, r);
-	return 1;
-}
-
-static bool handle_lost(const struct nbd_conn *c)
-{
-	return !c->h || nbd_aio_is_dead(c->h) || nbd_aio_is_closed(c->h);
-}
-
-/* Send @r on the connection; hold it if the connection is gone. */
-static void req_send(struct nbd_conn *c, struct nbd_req *r)
-{
-	nbd_completion_callback cb = { .callback = req_callback, .user_data = r };
-	uint32_t fua = (r->flags & UBLK_IO_FLAG_FUA) && c->ex->can_fua ? LIBNBD_CMD_FLAG_FUA : 0;
-	int64_t cookie = -1;
-
-	r->where = R_SENT;
-	c->sent++;
-	switch (r->op) {
-	case UBLK_OP_READ:
-		cookie = nbd_aio_pread(c->h, r->buf, r->len, r->off, cb, 0);
-		break;
-	case UBLK_OP_WRITE:
-		cookie = nbd_aio_pwrite(c->h, r->buf, r->len, r->off, cb, fua);
-		break;
-	case UBLK_OP_FLUSH:
-		cookie = nbd_aio_flush(c->h, cb, 0);
-		break;
-	case UBLK_OP_DISCARD:
-		cookie = nbd_aio_trim(c->h, r->len, r->off, cb, fua);
-		break;
-	case UBLK_OP_WRITE_ZEROES:
-		cookie = nbd_aio_zero(c->h, r->len, r->off, cb,
-				      fua | ((r->flags & UBLK_IO_FLAG_NOUNMAP) ? LIBNBD_CMD_FLAG_NO_HOLE : 0));
-		break;
-	}
-	if (cookie >= 0)
-		return;
-	/* Refused at once: the callback will not come. */
-	if (r->where == R_SENT) {
-		int err = nbd_get_errno();
-
-		c->sent--;
-		if (handle_lost(c) || err == ENOTCONN)
-			req_hold(c, r);
-		else
-			req_complete(c, r, -(err > 0 ? err : EIO));
-	}
-}
-
-/* Finish what libnbd completed: done, failed, or held to be sent again. */
-static void drain_done(struct nbd_conn *c)
-{
-	struct nbd_req *r;
-
-	while ((r = list_pop(c, &c->done))) {
-		if (!r->err) {
-			bool data = r->op == UBLK_OP_READ || r->op == UBLK_OP_WRITE;
-
-			c->progress = true;
-			req_complete(c, r, data ? (int)r->len : 0);
-		} else if (r->err == ESHUTDOWN || r->err == ENOTCONN || handle_lost(c)) {
-			/* The connection went, not the request: send it again. */
-			if (r->err == ESHUTDOWN)
-				c->shutdown_seen = true;
-			req_hold(c, r);
-		} else {
-			req_complete(c, r, -r->err);
-		}
-	}
-}
 
 /* Withdraw the socket's poll (its CQE comes back -ECANCELED). */
 static void poll_remove(struct nbd_conn *c)
@@ -244,14 +67,6 @@ static void close_handle(struct nbd_conn *c)
 	c->shutdown_seen = false;
 }
 
-static void fail_held(struct nbd_conn *c)
-{
-	struct nbd_req *r;
-
-	while ((r = list_pop(c, &c->held)))
-		req_complete(c, r, -EIO);
-}
-
 static void backoff(struct nbd_conn *c, long long now);
 
 /* Start a connection attempt, or give up. */
@@ -263,19 +78,19 @@ static void start_attempt(struct nbd_conn *c, long long now)
 		log_err("queue %u: NBD server %s: no connection after %u attempts in %lld ms; "
 			"failing IO", c->q_id, c->ex->uri, c->attempts, now - c->lost_at);
 		c->state = C_FAILED;
-		fail_held(c);
+		conn_fail_held(c);
 		return;
 	}
 	c->attempts++;
 	c->attempt_at = now;
-	c->h = nbd_target_handle();
+	c->h = nbd_client_new();
 	if (!c->h) {
 		backoff(c, now);
 		return;
 	}
 	c->gen++;
 	if (nbd_aio_connect_uri(c->h, c->ex->uri) < 0) {
-		nbd_target_error(why, sizeof(why));
+		nbd_client_error(why, sizeof(why));
 		log_info("queue %u: reconnect attempt %u: %s", c->q_id, c->attempts, why);
 		close_handle(c);
 		backoff(c, now);
@@ -297,7 +112,7 @@ static void connection_lost(struct nbd_conn *c)
 	char why[512];
 	long long now = mono_ms();
 
-	nbd_target_error(why, sizeof(why));
+	nbd_client_error(why, sizeof(why));
 	log_info("queue %u: connection to NBD server %s lost (%s), %u requests held; reconnecting",
 		 c->q_id, c->ex->uri, c->shutdown_seen ? "server shut down" : why,
 		 c->sent + c->held.count);
@@ -337,10 +152,10 @@ static void advance(struct nbd_conn *c)
 {
 	char why[512];
 
-	drain_done(c);
+	conn_drain_done(c);
 	switch (c->state) {
 	case C_READY:
-		if (handle_lost(c) || c->shutdown_seen)
+		if (conn_handle_lost(c) || c->shutdown_seen)
 			connection_lost(c);
 		break;
 	case C_CONNECTING:
@@ -349,7 +164,7 @@ static void advance(struct nbd_conn *c)
 				log_err("queue %u: NBD server %s: %s; failing IO", c->q_id, c->ex->uri, why);
 				close_handle(c);
 				c->state = C_FAILED;
-				fail_held(c);
+				conn_fail_held(c);
 				break;
 			}
 			log_info("queue %u: reconnected to NBD server %s (attempt %u), resending %u requests",
@@ -357,17 +172,17 @@ static void advance(struct nbd_conn *c)
 			c->state = C_READY;
 			c->ready_at = mono_ms();
 			for (unsigned int n = c->held.count; n && c->state == C_READY; n--) {
-				struct nbd_req *r = list_pop(c, &c->held);
+				struct nbd_req *r = req_list_pop(c, &c->held);
 
 				req_send(c, r);
-				if (handle_lost(c)) {
+				if (conn_handle_lost(c)) {
 					connection_lost(c);
 					break;
 				}
 			}
-			drain_done(c);
-		} else if (handle_lost(c)) {
-			nbd_target_error(why, sizeof(why));
+			conn_drain_done(c);
+		} else if (conn_handle_lost(c)) {
+			nbd_client_error(why, sizeof(why));
 			log_info("queue %u: reconnect attempt %u: %s", c->q_id, c->attempts, why);
 			close_handle(c);
 			backoff(c, mono_ms());
@@ -407,7 +222,7 @@ static void notify_read(struct nbd_conn *c)
 	do {
 		before = nbd_aio_in_flight(c->h);
 		nbd_aio_notify_read(c->h);
-		if (handle_lost(c))
+		if (conn_handle_lost(c))
 			return;
 		after = nbd_aio_in_flight(c->h);
 	} while (after > 0 && after < before &&
@@ -472,7 +287,7 @@ static void arm(struct nbd_conn *c)
 	}
 }
 
-void nbd_conn_handle_io(struct ublk_queue *q, const struct ublk_io *io, void *data)
+static void nbd_conn_handle_io(struct ublk_queue *q, const struct ublk_io *io, void *data)
 {
 	struct nbd_conn *c = data;
 	struct nbd_req *r = &c->reqs[io->tag];
@@ -532,7 +347,7 @@ void nbd_conn_handle_io(struct ublk_queue *q, const struct ublk_io *io, void *da
 	arm(c);
 }
 
-void nbd_conn_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, void *data)
+static void nbd_conn_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, void *data)
 {
 	struct nbd_conn *c = data;
 	unsigned int kind = (unsigned int)(cqe->user_data & 0xff);
@@ -573,7 +388,7 @@ void nbd_conn_handle_cqe(struct ublk_queue *q, const struct io_uring_cqe *cqe, v
 	arm(c);
 }
 
-void nbd_conn_stop(struct ublk_queue *q, void *data)
+static void nbd_conn_stop(struct ublk_queue *q, void *data)
 {
 	struct nbd_conn *c = data;
 
@@ -581,6 +396,12 @@ void nbd_conn_stop(struct ublk_queue *q, void *data)
 	c->stopping = true;
 	arm(c);
 }
+
+const struct ublk_queue_ops nbd_conn_queue_ops = {
+	.handle_io = nbd_conn_handle_io,
+	.handle_cqe = nbd_conn_handle_cqe,
+	.stop = nbd_conn_stop,
+};
 
 int nbd_conn_queue_init(struct target *t, uint16_t q_id, void **qdata)
 {
@@ -601,14 +422,14 @@ int nbd_conn_queue_init(struct target *t, uint16_t q_id, void **qdata)
 		c->reqs[i].tag = i;
 	}
 	/* Before the queue serves: no request waits for this. */
-	c->h = nbd_target_handle();
+	c->h = nbd_client_new();
 	if (!c->h) {
 		nbd_conn_queue_exit(c);
 		log_err("queue %u: out of memory", q_id);
 		return -ENOMEM;
 	}
 	c->gen = 1;
-	if (nbd_target_connect(c->h, ex->uri, NBD_CONNECT_TIMEOUT_MS, why, sizeof(why)) ||
+	if (nbd_client_connect(c->h, ex->uri, NBD_CONNECT_TIMEOUT_MS, why, sizeof(why)) ||
 	    !same_export(c, why, sizeof(why))) {
 		log_err("queue %u: NBD server %s: %s", q_id, ex->uri, why);
 		nbd_conn_queue_exit(c);

@@ -6,7 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <ublk/ublk.h>
@@ -43,55 +45,83 @@ struct add_opts {
 	const char *uri; /* nbd: the server's NBD URI */
 	bool buffered;
 	bool foreground;
-	bool recovery; /* -r 1: the device outlives its daemon */
-	bool reissue;  /* -i 1: ... and requests in flight are sent again */
-	bool fail_io;  /* -e 1: ... and IO fails while no daemon serves it */
-	bool recover;  /* take over device @id instead of adding one */
+	bool user_recovery; /* -r 1: the device outlives its daemon */
+	bool reissue;       /* -i 1: ... and requests in flight are sent again */
+	bool fail_io;       /* -e 1: ... and IO fails while no daemon serves it */
+	bool take_over;     /* `recover`: take over device @id, do not add one */
+};
+
+/* add_opts.c: fill @o from the command line; one error line on bad input. */
+int parse_add_opts(int argc, char **argv, struct add_opts *o);
+/* The UBLK_FEAT_* flags of @o's recovery options. */
+uint64_t recovery_flags(const struct add_opts *o);
+/* The recovery option ("-r", "-i", "-e") that asks for one such flag. */
+const char *recovery_option(uint64_t feature);
+
+/* The options of `add` that only some targets take. */
+enum target_opt {
+	TARGET_OPT_FILE = 1 << 0,     /* -f FILE */
+	TARGET_OPT_URI = 1 << 1,      /* --uri URI */
+	TARGET_OPT_SIZE = 1 << 2,     /* -s SIZE */
+	TARGET_OPT_BUFFERED = 1 << 3, /* --buffered */
 };
 
 /* A target: what serves the requests of a device. */
 struct target {
 	const struct target_ops *ops;
-	char *file; /* absolute path of the backing file, or NULL */
-	int fd;     /* backing file, or -1 */
-	bool direct;
-	bool read_only;
-	bool zero_range; /* fallocate(FALLOC_FL_ZERO_RANGE) works on it */
-	char *uri;       /* the NBD URI served, or NULL */
-	void *priv;      /* the target's own state */
+	void *priv; /* the target's own data, set by its probe() */
 };
+
+struct dev_record;
 
 struct target_ops {
 	const char *name;
 	/* UBLK_FEAT_* the target asks for; the driver grants what it has. */
 	uint64_t flags;
+	/* How its queues serve requests (see queue_init() for their data). */
+	const struct ublk_queue_ops *queue_ops;
+	/* The TARGET_OPT_* it takes, and those of them it cannot do without. */
+	unsigned int accepts, needs;
 	/*
-	 * Check the options, open what the target needs and fill the device
-	 * parameters. Nothing exists in the kernel yet: on failure, print one
-	 * line and return a negative errno.
+	 * Optional: open or reach the backend and learn what it offers, into
+	 * t->priv. Nothing exists in the kernel yet: on failure, print one
+	 * line and return a negative errno, with nothing left to clean up.
 	 */
-	int (*init)(struct target *t, const struct add_opts *o,
-		    struct ublk_dev_params *p);
+	int (*probe)(struct target *t, const struct add_opts *o);
+	/* The device parameters, from what probe() found and @o; one line on refusal. */
+	int (*fill_params)(const struct target *t, const struct add_opts *o,
+			   struct ublk_dev_params *p);
+	/* Optional: what the device's record names (backing file, URI). */
+	void (*record)(const struct target *t, struct dev_record *rec);
+	/* Optional: free what probe() set up. */
 	void (*cleanup)(struct target *t);
 	/*
 	 * Optional, per queue, on the queue's thread. queue_init() runs
 	 * before ublk_queue_init() and may set *@qdata, the data the queue's
-	 * ops get (@t by default); queue_start() runs once the queue is set up,
-	 * before it serves; queue_exit() runs last, on every path, whenever
-	 * queue_init() succeeded. A target whose own SQEs stay on the ring
-	 * while it idles must end them once ublk_queue_done() would be true
-	 * without them: the queue's serving loop waits for every one.
+	 * ops get (t->priv by default); queue_start() runs once the queue is
+	 * set up, before it serves; queue_exit() runs last, on every path,
+	 * whenever queue_init() succeeded. A target whose own SQEs stay on the
+	 * ring while it idles must end them once ublk_queue_done() would be
+	 * true without them: the queue's serving loop waits for every one.
 	 */
 	int (*queue_init)(struct target *t, uint16_t q_id, void **qdata);
 	int (*queue_start)(struct ublk_queue *q, void *qdata);
 	void (*queue_exit)(void *qdata);
-	const struct ublk_queue_ops queue_ops;
 };
 
 extern const struct target_ops null_target;
 extern const struct target_ops loop_target;
 extern const struct target_ops nbd_target;
+/* targets.c */
 const struct target_ops *target_find(const char *name);
+/*
+ * Whether @ops takes the options @o gives, and is given those it needs;
+ * one error line if not.
+ */
+int target_check_opts(const struct target_ops *ops, const struct add_opts *o);
+/* Probe t->ops's backend and fill @p; on failure nothing is left to clean up. */
+int target_init(struct target *t, const struct add_opts *o, struct ublk_dev_params *p);
+void target_cleanup(struct target *t);
 
 /* log.c: "ublk: ..." on stderr, or to syslog once daemonized. */
 void log_to_syslog(void);
@@ -111,7 +141,6 @@ int nbd_uri_check(const char *uri, char *why, size_t len);
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 /* A multiple of 512 up to MAX_DEV_SIZE; -ERANGE above it. */
 int parse_size(const char *s, uint64_t *out);
-int parse_add_opts(int argc, char **argv, struct add_opts *o);
 /* A device id, 0..MAX_DEV_ID; prints one error line if it is not. */
 int parse_dev_id(const char *s, uint32_t *out);
 
@@ -139,10 +168,10 @@ void json_key_bool(struct json *j, const char *key, bool val);
 void json_string(struct json *j, const char *val);
 
 /*
- * state.c: what the daemon records of its device in the run directory:
+ * record.c: what the daemon records of its device in the run directory:
  * what `list` shows and what `recover` needs to serve the device again.
  */
-struct dev_state {
+struct dev_record {
 	char target[16];
 	char file[4096]; /* backing file, or "" */
 	char uri[4096];  /* NBD URI, or "" */
@@ -150,26 +179,56 @@ struct dev_state {
 	bool buffered;
 	long long pid;
 };
-const char *state_dir(void);
-int state_write(uint32_t id, const struct dev_state *s);
-int state_read(uint32_t id, struct dev_state *s);
-void state_remove(uint32_t id);
-/* Parse the state file's text (exposed for tests). */
-int state_parse(const char *text, struct dev_state *s);
+const char *record_dir(void);
+int record_write(uint32_t id, const struct dev_record *s);
+int record_read(uint32_t id, struct dev_record *s);
+void record_remove(uint32_t id);
+/* Parse a record's text (exposed for tests). */
+int record_parse(const char *text, struct dev_record *s);
 
 /*
- * Where a background daemon reports, one line each: to `add` or `recover`
- * ("ID n", then "OK n" or "ERR message") and to its supervisor ("ID n",
- * then "READY"). -1: nobody listens.
+ * daemon_report.c: the start-up report of a background daemon, one line
+ * each: to `add` or `recover` ("ID n", then "OK n" or "ERR message") and
+ * to its supervisor ("ID n", then "READY").
  */
 struct daemon_report {
-	int start_fd;
-	int supervisor_fd;
+	int start_fd;      /* to the starter, or -1: nobody listens */
+	int supervisor_fd; /* to the supervisor, or -1 */
 };
+/*
+ * fork() with a pipe for the child's report: @fds[1] is the child's end.
+ * -1 after one error line, with nothing left open.
+ */
+pid_t fork_reporting_child(int fds[2]);
+/* Device @id exists. */
+void report_id(struct daemon_report rep, uint32_t id);
+/* Device @id is live: tell both (or the user, in the foreground), and close. */
+void report_ready(struct daemon_report rep, uint32_t id);
+/* The start-up failed with @msg (log.c sends the first error line). */
+void report_error(int fd, const char *msg);
+
+enum report_kind { REPORT_ID, REPORT_OK, REPORT_ERR, REPORT_READY };
+struct report_line {
+	enum report_kind kind;
+	uint32_t id;     /* REPORT_ID, REPORT_OK */
+	const char *msg; /* REPORT_ERR: valid until the next fill */
+};
+struct report_reader {
+	int fd;
+	size_t start, len;
+	char buf[1200];
+};
+void report_reader_init(struct report_reader *r, int fd);
+/* One read(): 1 if it read something, 0 at the end of the pipe, or -errno. */
+int report_reader_fill(struct report_reader *r);
+/* The next whole line read, parsed; false if there is none yet. */
+bool report_reader_next(struct report_reader *r, struct report_line *line);
 
 /* daemon.c: create (or recover) and serve a device; returns the exit status. */
 int daemon_run(struct target *t, const struct add_opts *o,
 	       const struct ublk_dev_params *p, struct daemon_report rep);
+/* The signals that stop the daemon and delete its device, alone in @set. */
+void daemon_stop_signals(sigset_t *set);
 
 /*
  * spawn.c: run the daemon in the background under a supervisor, wait
@@ -187,11 +246,25 @@ int spawn_daemon(struct target *t, const struct add_opts *o,
 int supervise(struct target *t, const struct add_opts *o,
 	      const struct ublk_dev_params *p, int start_fd);
 
-/* The UBLK_FEAT_* flags of @o's recovery options. */
-uint64_t recovery_flags(const struct add_opts *o);
 
-/* cmd_list.c: the ids of all devices, in a malloc'd array; the count. */
-int list_device_ids(struct ublk_ctrl *ctrl, uint32_t **ids);
+/* cmd_common.c: what the commands acting on devices share. */
+struct dev_cmd_opts {
+	int64_t id; /* -n ID, or -1 */
+	bool all;   /* --all */
+	bool json;  /* --json */
+};
+/*
+ * Parse @cmd's options, a subset of -n ID ('n'), --all ('a') and --json
+ * ('j'); print one error line and fail on anything else.
+ */
+int parse_dev_cmd(const char *cmd, int argc, char **argv, const char *shortopts,
+		  const struct option *longopts, struct dev_cmd_opts *o);
+/* Open the control device; print one error line if it cannot be. */
+int open_control(struct ublk_ctrl **ctrl);
+/* The error line for @err (a negative errno) of a command on device @id. */
+void log_dev_error(uint32_t id, int err);
+/* The ids of all devices, in a malloc'd array; the count. */
+int list_device_ids(uint32_t **ids);
 
 /* The subcommands. */
 int cmd_add(int argc, char **argv);

@@ -96,7 +96,7 @@ static bool serve_until(bool (*done)(void), unsigned int ms)
 
 			target_sqes--;
 			io_uring_cqe_seen(&ring, cqe);
-			nbd_conn_handle_cqe(Q, &copy, conn);
+			nbd_conn_queue_ops.handle_cqe(Q, &copy, conn);
 		} else {
 			io_uring_cqe_seen(&ring, cqe);
 		}
@@ -124,7 +124,7 @@ static int32_t io(uint16_t tag, uint8_t op, uint64_t sector, uint32_t nr_sectors
 	};
 
 	results[tag] = PENDING;
-	nbd_conn_handle_io(Q, &req, conn);
+	nbd_conn_queue_ops.handle_io(Q, &req, conn);
 	waited_tag = tag;
 	serve_until(tag_done, WAIT_MS);
 	return results[tag];
@@ -169,7 +169,7 @@ static void stale_pollin(void)
 		io_uring_cqe_seen(&ring, cqe);
 	}
 	T_CHECK(cancelled && removed);
-	nbd_conn_handle_cqe(Q, &stale, conn);
+	nbd_conn_queue_ops.handle_cqe(Q, &stale, conn);
 }
 
 static void test_write_read(void *wbuf, void *rbuf)
@@ -202,7 +202,7 @@ int main(int argc, char **argv)
 {
 	struct add_opts o = { .target = "nbd", .id = -1, .nr_queues = 1, .depth = DEPTH };
 	struct ublk_dev_params params;
-	struct target t = { .fd = -1 };
+	struct target t = { .ops = &nbd_target };
 	void *wbuf = NULL, *rbuf = NULL;
 
 	if (argc < 2) {
@@ -219,7 +219,7 @@ int main(int argc, char **argv)
 	}
 	o.uri = argv[1];
 	memset(&params, 0, sizeof(params));
-	if (nbd_target.init(&t, &o, &params)) {
+	if (nbd_target.probe(&t, &o) || nbd_target.fill_params(&t, &o, &params)) {
 		fprintf(stderr, "cannot set up the nbd target on %s\n", o.uri);
 		return 1;
 	}
@@ -235,7 +235,7 @@ int main(int argc, char **argv)
 	test_stale_wakeup(wbuf, rbuf);
 
 	/* Stopping withdraws the poll: nothing of the target is left on the ring. */
-	nbd_conn_stop(Q, conn);
+	nbd_conn_queue_ops.stop(Q, conn);
 	T_CHECK(serve_until(no_target_sqe, WAIT_MS));
 
 	nbd_conn_queue_exit(conn);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* Description: numbers, sizes and `ublk add` options parse strictly. */
+/* Description: numbers, sizes and `ublk add` options parse strictly; each target refuses, in one line, the options it does not take. */
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "t_assert.h"
 #include "ublk_tool.h"
@@ -100,11 +102,11 @@ static void test_add_opts(void)
 
 	/* Recovery: -r enables it, -i and -e refine it. */
 	T_CHECK(parse_args(&o, "-t", "null", NULL, NULL, NULL) == 0);
-	T_CHECK(!o.recovery && recovery_flags(&o) == 0);
+	T_CHECK(!o.user_recovery && recovery_flags(&o) == 0);
 	T_CHECK(parse_args(&o, "-t", "null", "-r", "1", NULL) == 0);
-	T_CHECK(o.recovery && !o.reissue && !o.fail_io);
+	T_CHECK(o.user_recovery && !o.reissue && !o.fail_io);
 	T_CHECK(recovery_flags(&o) == UBLK_FEAT_USER_RECOVERY);
-	T_CHECK(parse_args(&o, "-t", "null", "-r", "0", NULL) == 0 && !o.recovery);
+	T_CHECK(parse_args(&o, "-t", "null", "-r", "0", NULL) == 0 && !o.user_recovery);
 	T_CHECK(parse_args(&o, "-r", "1", "-i", "1", "-tnull") == 0);
 	T_CHECK(recovery_flags(&o) == (UBLK_FEAT_USER_RECOVERY | UBLK_FEAT_USER_RECOVERY_REISSUE));
 	T_CHECK(parse_args(&o, "-r", "1", "--recovery-fail-io=1", "-tnull", NULL) == 0);
@@ -137,6 +139,70 @@ static void test_add_opts(void)
 	T_CHECK(parse_args(&o, "-q", "1", NULL, NULL, NULL) == -EINVAL); /* no target */
 }
 
+/*
+ * What target_check_opts() says of `add -t @target a0 a1 a2 a3` (up to the
+ * first NULL): "" if the target takes them, else its error line.
+ */
+static const char *check_opts(const char *target, const char *a0, const char *a1,
+			      const char *a2, const char *a3)
+{
+	const char *in[] = { "add", "-t", target, a0, a1, a2, a3 };
+	static char line[256];
+	char *argv[8] = { 0 };
+	struct add_opts o;
+	FILE *f = tmpfile();
+	int argc = 0, saved = dup(STDERR_FILENO), ret;
+
+	for (size_t i = 0; i < 7 && in[i]; i++)
+		argv[argc++] = (char *)in[i];
+	T_CHECK(f && saved >= 0);
+	T_CHECK(parse_add_opts(argc, argv, &o) == 0);
+	fflush(stderr);
+	dup2(fileno(f), STDERR_FILENO);
+	ret = target_check_opts(target_find(target), &o);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	fclose(f);
+	T_CHECK((ret == 0) == !line[0]);
+	return line;
+}
+
+static void test_target_opts(void)
+{
+	/* What each target takes. */
+	T_CHECK_STR(check_opts("null", NULL, NULL, NULL, NULL), "");
+	T_CHECK_STR(check_opts("null", "-s", "1G", "--buffered", NULL), "");
+	T_CHECK_STR(check_opts("loop", "-f", "/x", "-s", "1M"), "");
+	T_CHECK_STR(check_opts("loop", "-f", "/x", "--buffered", NULL), "");
+	T_CHECK_STR(check_opts("nbd", "--uri", "nbd://h/", NULL, NULL), "");
+
+	/* One line for every option a target does not take... */
+	T_CHECK_STR(check_opts("null", "-f", "/x", NULL, NULL),
+		    "ublk: target null takes no backing file (-f)");
+	T_CHECK_STR(check_opts("null", "--uri", "nbd://h/", NULL, NULL),
+		    "ublk: target null takes no NBD URI (--uri)");
+	T_CHECK_STR(check_opts("loop", "-f", "/x", "--uri", "nbd://h/"),
+		    "ublk: target loop takes no NBD URI (--uri)");
+	T_CHECK_STR(check_opts("nbd", "--uri", "nbd://h/", "-f", "/x"),
+		    "ublk: target nbd takes no backing file (-f)");
+	T_CHECK_STR(check_opts("nbd", "--uri", "nbd://h/", "-s", "64M"),
+		    "ublk: target nbd takes no size (-s)");
+	T_CHECK_STR(check_opts("nbd", "--uri", "nbd://h/", "--buffered", NULL),
+		    "ublk: target nbd takes no buffered IO (--buffered)");
+	/* ... before one it needs. */
+	T_CHECK_STR(check_opts("nbd", "-f", "/x", NULL, NULL),
+		    "ublk: target nbd takes no backing file (-f)");
+	T_CHECK_STR(check_opts("loop", NULL, NULL, NULL, NULL),
+		    "ublk: target loop needs a backing file: -f FILE");
+	T_CHECK_STR(check_opts("nbd", NULL, NULL, NULL, NULL),
+		    "ublk: target nbd needs the server: --uri URI");
+}
+
 static void test_targets(void)
 {
 	T_CHECK(target_find("null") == &null_target);
@@ -152,5 +218,6 @@ int main(void)
 	test_dev_id();
 	test_add_opts();
 	test_targets();
+	test_target_opts();
 	return T_EXIT();
 }

@@ -33,7 +33,7 @@ expect_error "^ublk: target nbd needs the server: --uri URI$" ublk add -t nbd
 expect_error "^ublk: option '--uri' needs an NBD URI, not ''$" ublk add -t nbd --uri ''
 expect_error "^ublk: target nbd takes no size" ublk add -t nbd -s 1G --uri nbd://127.0.0.1/
 expect_error "^ublk: target nbd takes no backing file" ublk add -t nbd -f /dev/null --uri nbd://127.0.0.1/
-expect_error "^ublk: target null takes no --uri$" ublk add -t null --uri nbd://127.0.0.1/
+expect_error "^ublk: target null takes no NBD URI \(--uri\)$" ublk add -t null --uri nbd://127.0.0.1/
 
 assert_list_empty
 assert_no_daemon

@@ -15,16 +15,16 @@
 
 #include "ublk_tool.h"
 
-const char *state_dir(void)
+const char *record_dir(void)
 {
 	const char *dir = getenv("UBLK_RUN_DIR");
 
 	return dir && *dir ? dir : "/run/ublk";
 }
 
-static void state_path(uint32_t id, const char *suffix, char *buf, size_t len)
+static void record_path(uint32_t id, const char *suffix, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%u.json%s", state_dir(), id, suffix);
+	snprintf(buf, len, "%s/%u.json%s", record_dir(), id, suffix);
 }
 
 /* mkdir -p */
@@ -50,18 +50,18 @@ static int mkdir_parents(const char *dir)
 	}
 }
 
-int state_write(uint32_t id, const struct dev_state *s)
+int record_write(uint32_t id, const struct dev_record *s)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	struct json j = { 0 };
 	FILE *f;
 	int ret = 0;
 
-	ret = mkdir_parents(state_dir());
+	ret = mkdir_parents(record_dir());
 	if (ret < 0)
 		return ret;
-	state_path(id, "", path, sizeof(path));
-	state_path(id, ".tmp", tmp, sizeof(tmp));
+	record_path(id, "", path, sizeof(path));
+	record_path(id, ".tmp", tmp, sizeof(tmp));
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
@@ -87,11 +87,11 @@ int state_write(uint32_t id, const struct dev_state *s)
 	return ret;
 }
 
-void state_remove(uint32_t id)
+void record_remove(uint32_t id)
 {
 	char path[PATH_MAX];
 
-	state_path(id, "", path, sizeof(path));
+	record_path(id, "", path, sizeof(path));
 	unlink(path);
 }
 
@@ -147,11 +147,62 @@ static void skip_ws(const char **p)
 		(*p)++;
 }
 
-/* Parse the flat object state_write() writes; unknown keys are skipped. */
-int state_parse(const char *text, struct dev_state *s)
+/* The string field of @s that @key names, or NULL. */
+static char *string_field(struct dev_record *s, const char *key, size_t *len)
+{
+	if (!strcmp(key, "target")) {
+		*len = sizeof(s->target);
+		return s->target;
+	}
+	if (!strcmp(key, "backing_file")) {
+		*len = sizeof(s->file);
+		return s->file;
+	}
+	if (!strcmp(key, "uri")) {
+		*len = sizeof(s->uri);
+		return s->uri;
+	}
+	return NULL;
+}
+
+/* Read the value at *p of @key into @s, if @key is one of its fields. */
+static int parse_value(const char **p, const char *key, struct dev_record *s)
+{
+	if (**p == '"') {
+		char skipped[sizeof(s->file)];
+		size_t len = sizeof(skipped);
+		char *dst = string_field(s, key, &len);
+
+		return parse_string(p, dst ? dst : skipped, len);
+	}
+	if (!strncmp(*p, "null", 4)) {
+		*p += 4;
+	} else if (!strncmp(*p, "true", 4) || !strncmp(*p, "false", 5)) {
+		bool v = **p == 't';
+
+		*p += v ? 4 : 5;
+		if (!strcmp(key, "buffered"))
+			s->buffered = v;
+	} else {
+		char *end;
+		long long v = strtoll(*p, &end, 10);
+
+		if (end == *p)
+			return -EINVAL;
+		*p = end;
+		if (!strcmp(key, "daemon_pid"))
+			s->pid = v;
+		else if (!strcmp(key, "size"))
+			s->size = v < 0 ? 0 : (uint64_t)v;
+	}
+	return 0;
+}
+
+/* Parse the flat object record_write() writes; unknown keys are skipped. */
+int record_parse(const char *text, struct dev_record *s)
 {
 	const char *p = text;
-	char key[32], sval[sizeof(s->file)];
+	char key[32];
 
 	memset(s, 0, sizeof(*s));
 	s->pid = -1;
@@ -168,42 +219,8 @@ int state_parse(const char *text, struct dev_state *s)
 		if (*p++ != ':')
 			return -EINVAL;
 		skip_ws(&p);
-		if (*p == '"') {
-			char *dst = sval;
-			size_t len = sizeof(sval);
-
-			if (!strcmp(key, "target")) {
-				dst = s->target;
-				len = sizeof(s->target);
-			} else if (!strcmp(key, "backing_file")) {
-				dst = s->file;
-				len = sizeof(s->file);
-			} else if (!strcmp(key, "uri")) {
-				dst = s->uri;
-				len = sizeof(s->uri);
-			}
-			if (parse_string(&p, dst, len))
-				return -EINVAL;
-		} else if (!strncmp(p, "null", 4)) {
-			p += 4;
-		} else if (!strncmp(p, "true", 4) || !strncmp(p, "false", 5)) {
-			bool v = *p == 't';
-
-			p += v ? 4 : 5;
-			if (!strcmp(key, "buffered"))
-				s->buffered = v;
-		} else {
-			char *end;
-			long long v = strtoll(p, &end, 10);
-
-			if (end == p)
-				return -EINVAL;
-			p = end;
-			if (!strcmp(key, "daemon_pid"))
-				s->pid = v;
-			else if (!strcmp(key, "size"))
-				s->size = v < 0 ? 0 : (uint64_t)v;
-		}
+		if (parse_value(&p, key, s))
+			return -EINVAL;
 		skip_ws(&p);
 		if (*p == ',')
 			p++;
@@ -212,13 +229,13 @@ int state_parse(const char *text, struct dev_state *s)
 	}
 }
 
-int state_read(uint32_t id, struct dev_state *s)
+int record_read(uint32_t id, struct dev_record *s)
 {
 	char path[PATH_MAX], buf[16384];
 	ssize_t n;
 	int fd, ret;
 
-	state_path(id, "", path, sizeof(path));
+	record_path(id, "", path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -228,5 +245,5 @@ int state_read(uint32_t id, struct dev_state *s)
 	if (ret)
 		return ret;
 	buf[n] = '\0';
-	return state_parse(buf, s);
+	return record_parse(buf, s);
 }
