@@ -11,7 +11,7 @@ command -v ublk-testdev >/dev/null || fail "ublk-testdev is not in the VM (tests
 for style in callback pull; do
 	fg_start "testdev-$style" ublk-testdev --buf library --style "$style" -j 4 -q 2 -d 128 \
 		-s 64 --idle 5
-	fio_mixed_verify "$FG_DEV" 64 15
+	fio_mixed_verify "$FG_DEV" 64 8
 	fg_stop 30
 	grep '^testdev: ' "$FG_OUT"
 	[ "$(testdev_field violations)" = 0 ] || fail "ublk-testdev counted violations"

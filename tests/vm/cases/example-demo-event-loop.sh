@@ -12,11 +12,11 @@ for workers in 1 4 8; do
 	# main, queue and worker threads
 	[ "$threads" -ge $((workers + 2)) ] ||
 		fail "demo_event_loop -j $workers runs $threads threads, expected at least $((workers + 2))"
-	fio_verify verify-qd1 "$FG_DEV" 4M --iodepth=1
-	fio_verify verify-qd32 "$FG_DEV" 16M --iodepth=32 --bsrange=4k-128k
+	fio_verify verify-qd1 "$FG_DEV" 2M --iodepth=1
+	fio_verify verify-qd32 "$FG_DEV" 8M --iodepth=32 --bsrange=4k-128k
 	# what the device returns is what the file holds
-	must cmp <(dd if="$FG_DEV" bs=1M count=32 iflag=direct status=none) \
-		<(dd if="$WORK/backing" bs=1M count=32 status=none)
+	must cmp <(dd if="$FG_DEV" bs=1M count=8 iflag=direct status=none) \
+		<(dd if="$WORK/backing" bs=1M count=8 status=none)
 	fg_stop 30
 	assert_list_empty
 done

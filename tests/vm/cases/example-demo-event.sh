@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 fg_start demo_event demo_event -s 64
-fio_verify verify-qd1 "$FG_DEV" 8M --iodepth=1
-fio_verify verify-qd32 "$FG_DEV" 32M --iodepth=32 --bsrange=4k-128k
+fio_verify verify-qd1 "$FG_DEV" 2M --iodepth=1
+fio_verify verify-qd32 "$FG_DEV" 8M --iodepth=32 --bsrange=4k-128k
 fg_stop 30
 assert_list_empty

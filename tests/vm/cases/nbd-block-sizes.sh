@@ -29,7 +29,7 @@ nbdkit_start plain memory 32M
 id=$(ublk_add -t nbd --uri "${NBD_URI[plain]}") || fail "ublk add -t nbd failed"
 q=/sys/block/ublkb$id/queue
 [ "$(cat "$q"/logical_block_size)" = 512 ] || fail "an export without constraints does not give 512-byte blocks"
-fio_verify plain "/dev/ublkb$id" 4M --bs=512 --iodepth=8
+fio_verify plain "/dev/ublkb$id" 1M --bs=512 --iodepth=8
 ublk_del "$id"
 nbd_server_stop plain
 assert_list_empty

@@ -18,7 +18,7 @@ for nq in 1 2; do
 	[ "$(list_field "$id" uri)" = "\"$uri\"" ] || fail "ublk list does not show the URI: $(list_field "$id" uri)"
 	[ "$(list_field "$id" nr_queues)" = "$nq" ] || fail "device has $(list_field "$id" nr_queues) queues, not $nq"
 
-	fio_verify "verify-${nq}q" "$dev" 16M --bsrange=4k-128k --iodepth=32
+	fio_verify "verify-${nq}q" "$dev" 8M --bsrange=4k-128k --iodepth=32
 	fio_verify "verify-${nq}q-qd1" "$dev" 2M --iodepth=1 --offset=32M
 
 	# a pattern of our own, then the whole export through a second client

@@ -12,7 +12,7 @@ for c in 1 2 3; do
 	sup=$(daemon_pids | grep -vx "$old")
 	read -r r0 w0 < <(disk_ios "$dev")
 	fio --name=null-rw --filename="$dev" --ioengine=io_uring --direct=1 --rw=randrw \
-		--bs=4k --size=1G --io_size=256M --iodepth=32 --numjobs=2 --group_reporting \
+		--bs=4k --size=1G --io_size=64M --iodepth=32 --numjobs=2 --group_reporting \
 		--output-format=json --output="$WORK/fio.json" >"$WORK/fio.log" 2>&1 &
 	fio_pid=$!
 	wait_for_io "$dev" $((r0 + 1000)) $((w0 + 1000)) "$fio_pid"

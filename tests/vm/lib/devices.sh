@@ -57,16 +57,29 @@ list_json() {
 	printf '%s\n' "$out"
 }
 
-# list_field ID FIELD: one field of device ID in `ublk list -n ID --json`
-# (as jq -c prints it: strings quoted); fails if the device is not listed
+# list_get ID FIELD: one field of device ID in `ublk list -n ID --json`, as
+# jq -c prints it (strings quoted); status 1 if the device is not listed.
+# The list's compact objects are read with bash: jq takes 0.4 s to start in
+# the VM, and this runs in polling loops. jq reads what bash cannot (a
+# string with a brace or an escaped quote).
+list_get() {
+	local id=$1 field=$2 out obj
+	local value='(\[[^]]*\]|"[^"]*"|[-+.0-9a-z]+)'
+	out=$(timeout 30 ublk list -n "$id" --json 2>/dev/null) || return 1
+	if [[ $out =~ (^\[|,)\{\"id\":$id,([^{}]*)\}(,|\]$) ]]; then
+		obj=${BASH_REMATCH[2]}
+		if [[ $obj != *'\'* && ,$obj =~ ,\"$field\":$value(,|$) ]]; then
+			echo "${BASH_REMATCH[1]}"
+			return 0
+		fi
+	fi
+	jq -ec --argjson id "$id" --arg f "$field" \
+		'.[] | select(.id == $id) | .[$f]' <<<"$out" 2>/dev/null
+}
+
+# list_field ID FIELD: list_get, failing the case if the device is not listed
 list_field() {
-	local out
-	out=$(timeout 30 ublk list -n "$1" --json) || fail "ublk list -n $1 --json failed"
-	# one jq: it is slow to start in the VM, and this runs in polling loops
-	jq -c --argjson id "$1" --arg f "$2" \
-		'if type == "array" and any(.[]; .id == $id)
-		 then .[] | select(.id == $id) | .[$f] else error("not listed") end' \
-		<<<"$out" 2>/dev/null || fail "device $1 is not in ublk list -n $1 --json: $out"
+	list_get "$1" "$2" || fail "device $1 is not in ublk list -n $1 --json: $(ublk list -n "$1" --json 2>&1)"
 }
 
 # assert_list_empty: no device in `ublk list` nor `ublk list --json`, and
@@ -79,7 +92,7 @@ assert_list_empty() {
 	out=$(timeout 30 ublk list) || fail "ublk list failed"
 	[ -z "$out" ] || fail "ublk list is not empty: $out"
 	out=$(timeout 30 ublk list --json) || fail "ublk list --json failed"
-	jq -e '. == []' >/dev/null <<<"$out" || fail "ublk list --json is not []: $out"
+	[ "$out" = "[]" ] || fail "ublk list --json is not []: $out"
 }
 
 # daemon_pids: processes running the ublk executable
@@ -126,9 +139,8 @@ wait_state() {
 	local id=$1 want=$2 timeout=${3:-10} i got=none
 	for ((i = 0; i < timeout * 20; i++)); do # bounded: TIMEOUT seconds
 		# not list_field: the device may not be listed yet
-		got=$(timeout 10 ublk list -n "$id" --json 2>/dev/null |
-			jq -r --argjson id "$id" '.[] | select(.id == $id) | .state' 2>/dev/null)
-		[ "$got" = "$want" ] && return 0
+		got=$(list_get "$id" state)
+		[ "$got" = "\"$want\"" ] && return 0
 		sleep 0.05 # poll step of the bounded wait above
 	done
 	echo "device $id is ${got:-not listed}, not $want, after ${timeout}s" >&2
@@ -287,7 +299,7 @@ testdev_verify() {
 	command -v ublk-testdev >/dev/null || fail "ublk-testdev is not in the VM (tests/vm/progs)"
 	fg_start "testdev-$mode-$style-j$workers" ublk-testdev --buf "$mode" --style "$style" \
 		-j "$workers" -q 2 -d 64 -s 64
-	fio_verify "$style-j$workers-qd32" "$FG_DEV" 16M --iodepth=32 --bsrange=4k-128k
+	fio_verify "$style-j$workers-qd32" "$FG_DEV" 8M --iodepth=32 --bsrange=4k-128k
 	fio_verify "$style-j$workers-qd1" "$FG_DEV" 2M --iodepth=1
 	fg_stop 30
 	grep '^testdev: ' "$FG_OUT"
@@ -299,8 +311,8 @@ testdev_verify() {
 	returned=$(testdev_field returned)
 	[ "$(testdev_field violations)" = 0 ] || fail "ublk-testdev counted violations"
 	[ "$(testdev_field errors)" = 0 ] || fail "ublk-testdev counted errors"
-	# fio wrote and read back at least 18 MiB, in requests of at most 128 KiB
-	if [ "$reads" -lt 144 ] || [ "$writes" -lt 144 ]; then
+	# fio wrote and read back at least 10 MiB, in requests of at most 128 KiB
+	if [ "$reads" -lt 80 ] || [ "$writes" -lt 80 ]; then
 		fail "ublk-testdev served only $reads reads and $writes writes"
 	fi
 	if [ "$workers" -gt 0 ]; then
