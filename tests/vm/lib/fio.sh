@@ -6,24 +6,26 @@
 # overridden); fails unless fio succeeds without errors and did IO.  Prints a
 # one-line summary.
 fio_run() {
-	local name=$1 out
+	local name=$1 out rc
+	local -a f
+	local err=0 rbytes=0 wbytes=0 riops=0 wiops=0
 	shift
-	out=$WORK/.fio-$name.json
+	out=$WORK/.fio-$name.terse
+	# terse output, a line per job, read by bash: jq takes 0.4 s to start
+	# in the VM, fio itself 0.8 s
 	timeout 120 fio --name="$name" --ioengine=io_uring --direct=1 --bs=4k \
-		--output-format=json --output="$out" "$@" >"$WORK/.fio.log" 2>&1
-	local rc=$?
+		--output-format=terse --terse-version=3 --output="$out" "$@" >"$WORK/.fio.log" 2>&1
+	rc=$?
 	if [ "$rc" -ne 0 ]; then
 		cat "$WORK/.fio.log" >&2
-		[ -s "$out" ] && sed -n '/"error"/p' "$out" >&2
 		fail "fio $name failed (exit $rc): fio $*"
 	fi
-	local summary
-	summary=$(jq -r '[.jobs[] | {e: .error, r: .read.io_bytes, w: .write.io_bytes,
-		ri: .read.iops, wi: .write.iops}] |
-		"\(map(.e) | add) \(map(.r) | add) \(map(.w) | add) \(map(.ri) | add | floor) \(map(.wi) | add | floor)"' "$out") ||
-		fail "fio $name: cannot read its JSON output"
-	local err rbytes wbytes riops wiops
-	read -r err rbytes wbytes riops wiops <<<"$summary"
+	# version 3: 5 error, 6 KiB read, 8 read IOPS, 47 KiB written, 49 write IOPS
+	while IFS=';' read -r -a f; do
+		[ "${f[0]}" = 3 ] || continue
+		err=$((err + f[4])) rbytes=$((rbytes + f[5] * 1024)) wbytes=$((wbytes + f[46] * 1024))
+		riops=$((riops + f[7])) wiops=$((wiops + f[48]))
+	done <"$out"
 	echo "fio $name: read $((rbytes / 1024)) KiB ($riops IOPS), written $((wbytes / 1024)) KiB ($wiops IOPS)"
 	[ "$err" = 0 ] || fail "fio $name reported error $err"
 	[ $((rbytes + wbytes)) -gt 0 ] || fail "fio $name did no IO"
