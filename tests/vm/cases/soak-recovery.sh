@@ -77,11 +77,12 @@ for n in 0 1 2 3; do
 		head -n 20 "$WORK/soak$n.log"
 		fail "fio on device ${ids[$n]} exited with $rc"
 	fi
-	jq -e 'all(.jobs[]; .error == 0 and (.total_err // 0) == 0)' "$WORK/soak$n.json" >/dev/null ||
-		fail "fio on device ${ids[$n]} reported errors"
-	jq -e 'all(.jobs[] | select(.jobname | startswith("verify")); .read.io_bytes > 0)' \
-		"$WORK/soak$n.json" >/dev/null || fail "fio on device ${ids[$n]} verified nothing"
-	bytes=$(jq '[.jobs[] | select(.jobname | startswith("verify")) | .read.io_bytes] | add' "$WORK/soak$n.json")
+	# one jq: "errors", or the bytes the writer read back and verified
+	bytes=$(jq -r 'if all(.jobs[]; .error == 0 and (.total_err // 0) == 0)
+		then [.jobs[] | select(.jobname | startswith("verify")) | .read.io_bytes] | add
+		else "errors" end' "$WORK/soak$n.json") || fail "cannot read fio's output for device ${ids[$n]}"
+	[ "$bytes" != errors ] || fail "fio on device ${ids[$n]} reported errors"
+	[ "$bytes" -gt 0 ] 2>/dev/null || fail "fio on device ${ids[$n]} verified nothing"
 	total=$((total + bytes))
 	[ "$(list_field "${ids[$n]}" state)" = '"LIVE"' ] || fail "device ${ids[$n]} is not live at the end"
 done
