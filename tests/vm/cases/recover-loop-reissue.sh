@@ -1,11 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Description: a loop device with -r 1 -i 1 survives kill -9 of its daemon during fio write+verify, 5 times each with 1 and 2 queues (3 in the sanitizer pass, 30 with scripts/test --long): IO waits, `ublk recover` takes over, fio finishes with no error and its verify passes
+# Description: a loop device with -r 1 -i 1 survives kill -9 of its daemon during fio write+verify, 4 times each with 1 and 2 queues (3 in the sanitizer pass, 30 with scripts/test --long): IO waits, `ublk recover` takes over, fio finishes with no error and its verify passes
 # Timeout: 900
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-CYCLES=$(by_run_length 5 3 30)
+CYCLES=$(by_run_length 4 3 30)
 verified=0
 
 # one fio write+verify pass in the background; sets FIO_PID, FIO_JSON
