@@ -48,13 +48,14 @@ struct io_uring_cqe;
 #define UBLK_FEAT_USER_COPY (1ULL << 7)
 #define UBLK_FEAT_ZONED (1ULL << 8)
 #define UBLK_FEAT_USER_RECOVERY_FAIL_IO (1ULL << 9)
+#define UBLK_FEAT_AUTO_BUF_REG (1ULL << 11)
 
 /* The flags a device may be added with: what this library can serve. */
 #define UBLK_FEAT_SUPPORTED                                                    \
 	(UBLK_FEAT_URING_CMD_COMP_IN_TASK | UBLK_FEAT_NEED_GET_DATA |          \
 	 UBLK_FEAT_USER_RECOVERY | UBLK_FEAT_USER_RECOVERY_REISSUE |           \
 	 UBLK_FEAT_CMD_IOCTL_ENCODE | UBLK_FEAT_USER_COPY |                    \
-	 UBLK_FEAT_USER_RECOVERY_FAIL_IO)
+	 UBLK_FEAT_USER_RECOVERY_FAIL_IO | UBLK_FEAT_AUTO_BUF_REG)
 
 /*
  * Name of feature bit @bit ("USER_COPY", ...), or NULL for a bit this
@@ -279,6 +280,8 @@ enum ublk_op {
 #define UBLK_IO_FLAG_FUA (1U << 13)
 #define UBLK_IO_FLAG_NOUNMAP (1U << 15)
 #define UBLK_IO_FLAG_SWAP (1U << 16)
+/* Automatic registration failed for this request: see the buffer modes. */
+#define UBLK_IO_FLAG_NEED_REG_BUF (1U << 17)
 
 /*
  * Data buffers. Each device has one of three buffer modes, chosen by the
@@ -298,6 +301,16 @@ enum ublk_op {
  *  - user copy (UBLK_FEAT_USER_COPY, Linux 6.5+): requests carry no buffer;
  *    the backend copies data with ublk_io_get_data() and ublk_io_put_data(),
  *    from any thread, whenever it wants.
+ *  - zero copy with automatic registration (UBLK_FEAT_AUTO_BUF_REG, Linux
+ *    6.16+): the kernel registers a READ's or WRITE's own pages in the queue
+ *    ring's buffer table, at index io->buf_index, before the request
+ *    arrives, and unregisters them when it is completed. The backend moves
+ *    the data with fixed-buffer IO on the queue's ring
+ *    (ublk_queue_get_sqe(), ublk_io_prep_rw_fixed()): no byte passes
+ *    through user memory. Where the kernel could not register a request's
+ *    pages, the request arrives with buf_index -1 and
+ *    UBLK_IO_FLAG_NEED_REG_BUF, and its data is copied as in user copy
+ *    (add the device with UBLK_FEAT_USER_COPY too); it is not failed.
  */
 
 /*
@@ -322,6 +335,7 @@ struct ublk_io {
 	uint64_t sector;     /* first 512-byte sector */
 	uint32_t nr_sectors; /* length in 512-byte sectors */
 	void *buf;           /* data buffer; NULL as the buffer modes say */
+	int32_t buf_index;   /* registered buffer on the queue ring, or -1 */
 };
 
 /* What a queue calls back into the backend. Called on the queue's thread. */
@@ -496,6 +510,16 @@ void ublk_queue_set_buffer_idle(struct ublk_queue *q, unsigned int ms);
  * Bit 63 of user_data is reserved for the library and must be left clear.
  */
 struct io_uring_sqe *ublk_queue_get_sqe(struct ublk_queue *q);
+
+/*
+ * Zero copy: prepare @sqe (from ublk_queue_get_sqe()) to move request
+ * @io's data between its registered buffer and @fd at byte @offset: a
+ * READ reads from @fd into the request, a WRITE writes the request to
+ * @fd. -EINVAL if @io has no registered buffer (buf_index -1) or is not a
+ * READ or WRITE. The caller sets user_data.
+ */
+int ublk_io_prep_rw_fixed(struct io_uring_sqe *sqe, const struct ublk_io *io, int fd,
+			  uint64_t offset);
 
 /* The queue's id, its device, and the @data given to ublk_queue_init(). */
 uint16_t ublk_queue_id(const struct ublk_queue *q);

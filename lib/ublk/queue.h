@@ -40,6 +40,7 @@ enum ublk_buf_mode {
 	UBLK_BUF_LIBRARY,
 	UBLK_BUF_BACKEND,
 	UBLK_BUF_USER_COPY,
+	UBLK_BUF_AUTO_REG, /* zero copy: the kernel registers, index = tag */
 };
 
 /* What the backend asked for a claimed tag. */
@@ -177,6 +178,9 @@ void *ublk_buf_for_cmd(struct ublk_queue *q, uint16_t tag);
 
 /* The buffer the backend sees in request @tag. */
 void *ublk_buf_for_io(const struct ublk_queue *q, uint16_t tag);
+
+/* The registered buffer of request @tag (zero copy), or -1. */
+int32_t ublk_buf_index_for_io(const struct ublk_queue *q, uint16_t tag);
 
 /* Where the data of a WRITE failed before it had a buffer goes; NULL: no memory. */
 void *ublk_buf_scratch(struct ublk_queue *q);

@@ -3,8 +3,9 @@
  * The three buffer modes (see <ublk/ublk.h>): library buffers, reserved
  * per tag and returned to the system when idle; backend buffers, handed
  * back through ops->buffer_done once the kernel is done with them, with a
- * scratch area for the data of WRITEs failed before they had one; and user
- * copy through the char device.
+ * scratch area for the data of WRITEs failed before they had one; user
+ * copy through the char device; and zero copy, the request's own pages
+ * registered by the kernel in the ring's buffer table.
  */
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -73,6 +74,7 @@ void *ublk_buf_for_cmd(struct ublk_queue *q, uint16_t tag)
 		 */
 		return slot->buf ? slot->buf : (void *)q;
 	case UBLK_BUF_USER_COPY:
+	case UBLK_BUF_AUTO_REG:
 		break;
 	}
 	return NULL;
@@ -86,6 +88,18 @@ void *ublk_buf_for_io(const struct ublk_queue *q, uint16_t tag)
 	if (q->buf_mode == UBLK_BUF_BACKEND && tag_state(q, tag) != UBLK_TAG_AWAIT_BUFFER)
 		return q->slots[tag].buf;
 	return NULL;
+}
+
+int32_t ublk_buf_index_for_io(const struct ublk_queue *q, uint16_t tag)
+{
+	const struct ublk_tag_slot *slot = &q->slots[tag];
+	uint8_t op = slot->op_flags & 0xff;
+
+	/* The kernel registers the pages of requests that carry data only. */
+	if (q->buf_mode != UBLK_BUF_AUTO_REG || (op != UBLK_OP_READ && op != UBLK_OP_WRITE) ||
+	    (slot->op_flags & UBLK_IO_F_NEED_REG_BUF))
+		return -1;
+	return tag;
 }
 
 /*
@@ -211,8 +225,9 @@ static ssize_t user_copy(struct ublk_queue *q, uint16_t tag, void *buf, size_t l
 	off_t at;
 	ssize_t ret;
 
-	if (q->buf_mode != UBLK_BUF_USER_COPY || tag >= q->depth ||
-	    tag_state(q, tag) != UBLK_TAG_IN_BACKEND)
+	/* Zero copy falls back to it where registration failed. */
+	if ((q->buf_mode != UBLK_BUF_USER_COPY && q->buf_mode != UBLK_BUF_AUTO_REG) ||
+	    tag >= q->depth || tag_state(q, tag) != UBLK_TAG_IN_BACKEND)
 		return -EINVAL;
 	/* Subtract, never add: offset + len may wrap around. */
 	data = (size_t)q->slots[tag].nr_sectors << 9;
@@ -236,4 +251,23 @@ UBLK_EXPORT ssize_t ublk_io_put_data(struct ublk_queue *q, uint16_t tag, const v
 {
 	/* Only written to the device: the data is read, never changed. */
 	return user_copy(q, tag, (void *)buf, len, offset, true);
+}
+
+UBLK_EXPORT int ublk_io_prep_rw_fixed(struct io_uring_sqe *sqe, const struct ublk_io *io,
+				     int fd, uint64_t offset)
+{
+	size_t len = (size_t)io->nr_sectors << 9;
+
+	if (io->buf_index < 0)
+		return -EINVAL;
+	/* A registered request buffer is addressed from 0. */
+	if (io->op == UBLK_OP_READ)
+		io_uring_prep_read_fixed(sqe, fd, NULL, (unsigned int)len, offset,
+					 io->buf_index);
+	else if (io->op == UBLK_OP_WRITE)
+		io_uring_prep_write_fixed(sqe, fd, NULL, (unsigned int)len, offset,
+					  io->buf_index);
+	else
+		return -EINVAL;
+	return 0;
 }

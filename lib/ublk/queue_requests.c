@@ -19,6 +19,7 @@ static void fill_io(const struct ublk_queue *q, uint16_t tag, struct ublk_io *io
 	io->sector = slot->start_sector;
 	io->nr_sectors = slot->nr_sectors;
 	io->buf = ublk_buf_for_io(q, tag);
+	io->buf_index = ublk_buf_index_for_io(q, tag);
 }
 
 /*

@@ -39,6 +39,12 @@ int ublk_ring_io_cmd(struct ublk_queue *q, unsigned int op, uint16_t tag,
 	cmd->tag = tag;
 	cmd->result = result;
 	cmd->addr = (uintptr_t)addr;
+	/*
+	 * Zero copy: where the kernel registers the tag's next request. A
+	 * failed registration delivers the request for copying, not fails it.
+	 */
+	if (q->buf_mode == UBLK_BUF_AUTO_REG)
+		sqe->addr = tag | (uint64_t)UBLK_AUTO_BUF_REG_FALLBACK << 16;
 	return 0;
 }
 

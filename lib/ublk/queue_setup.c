@@ -54,6 +54,9 @@ static int queue_ring_init(struct ublk_queue *q)
 	if (ret < 0)
 		return ret;
 	ret = io_uring_register_files(&q->ring, &q->dev->cdev_fd, 1);
+	/* Zero copy: an empty table slot per tag, filled and emptied by the kernel. */
+	if (!ret && q->buf_mode == UBLK_BUF_AUTO_REG)
+		ret = io_uring_register_buffers_sparse(&q->ring, q->depth);
 	if (ret < 0) {
 		io_uring_queue_exit(&q->ring);
 		return ret;
@@ -132,7 +135,9 @@ static struct ublk_queue *queue_new(struct ublk_dev *dev, uint16_t q_id,
 	q->idle_ms = DEFAULT_IDLE_MS;
 	q->event_fd = -1;
 	q->pollable = !ops || !ops->handle_io || (ops->flags & UBLK_QUEUE_POLL);
-	if (info->flags & UBLK_FEAT_USER_COPY)
+	if (info->flags & UBLK_FEAT_AUTO_BUF_REG)
+		q->buf_mode = UBLK_BUF_AUTO_REG;
+	else if (info->flags & UBLK_FEAT_USER_COPY)
 		q->buf_mode = UBLK_BUF_USER_COPY;
 	else if (info->flags & UBLK_FEAT_NEED_GET_DATA)
 		q->buf_mode = UBLK_BUF_BACKEND;

@@ -215,6 +215,22 @@ struct ublk_params {
 #define UBLK_F_USER_RECOVERY_FAIL_IO (1ULL << 9)
 #endif
 
+/* Linux 6.16: the kernel registers each request's buffer (zero copy). */
+#ifndef UBLK_F_AUTO_BUF_REG
+#define UBLK_F_AUTO_BUF_REG (1ULL << 11)
+#endif
+#ifndef UBLK_IO_F_NEED_REG_BUF
+#define UBLK_IO_F_NEED_REG_BUF (1U << 17)
+#endif
+/*
+ * FETCH and COMMIT_AND_FETCH carry the buffer table index for the tag's
+ * next request in sqe->addr (struct ublk_auto_buf_reg): bits 0-15 the
+ * index, bits 16-23 flags, the rest zero.
+ */
+#ifndef UBLK_AUTO_BUF_REG_FALLBACK
+#define UBLK_AUTO_BUF_REG_FALLBACK (1 << 0)
+#endif
+
 #ifndef UBLK_S_DEV_DEAD
 #define UBLK_S_DEV_DEAD 0
 #define UBLK_S_DEV_LIVE 1

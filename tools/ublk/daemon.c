@@ -222,6 +222,25 @@ static const char *missing_flag(uint64_t asked, uint64_t granted)
 	return missing ? ublk_feature_name((unsigned int)__builtin_ctzll(missing)) : NULL;
 }
 
+/*
+ * The data path features to ask for: the target's, and with automatic
+ * buffer registration user copy too, for the requests whose registration
+ * fails; not on a driver without the former, where user copy alone would
+ * replace the target's buffers.
+ */
+static uint64_t data_path_flags(struct daemon *d)
+{
+	uint64_t flags = d->t->ops->flags, features = 0;
+
+	if ((flags & UBLK_FEAT_AUTO_BUF_REG) &&
+	    (ublk_ctrl_get_features(d->ctrl, &features) < 0 ||
+	     !(features & UBLK_FEAT_AUTO_BUF_REG)))
+		flags &= ~UBLK_FEAT_AUTO_BUF_REG;
+	if (flags & UBLK_FEAT_AUTO_BUF_REG)
+		flags |= UBLK_FEAT_USER_COPY;
+	return flags;
+}
+
 static int add_device(struct daemon *d, const struct add_opts *o,
 		      const struct ublk_dev_params *p, struct daemon_report rep)
 {
@@ -230,7 +249,7 @@ static int add_device(struct daemon *d, const struct add_opts *o,
 		.nr_queues = o->nr_queues,
 		.queue_depth = o->depth,
 		.max_io_bytes = UBLK_DEFAULT_IO_BYTES,
-		.flags = d->t->ops->flags | recovery_flags(o),
+		.flags = data_path_flags(d) | recovery_flags(o),
 	};
 	struct ublk_dev_info info;
 	const char *missing;

@@ -220,6 +220,38 @@ static void loop_record(const struct target *t, struct dev_record *rec)
 	snprintf(rec->file, sizeof(rec->file), "%s", f->path);
 }
 
+/*
+ * A READ or WRITE that arrived without a buffer (zero copy, whose
+ * registration failed): copy through a bounce buffer, synchronously. The
+ * bytes moved, or a negative errno.
+ */
+static int loop_copy(struct ublk_queue *q, const struct loop_file *f, const struct ublk_io *io,
+		     off_t off, unsigned int len)
+{
+	ssize_t n;
+	void *bounce = NULL;
+
+	/* Aligned: the backing file may be open with O_DIRECT. */
+	if (posix_memalign(&bounce, 4096, len))
+		return -ENOMEM;
+	if (io->op == UBLK_OP_READ) {
+		n = pread(f->fd, bounce, len, off);
+		if (n < 0)
+			n = -errno;
+		else if (n > 0)
+			n = ublk_io_put_data(q, io->tag, bounce, (size_t)n, 0);
+	} else {
+		n = ublk_io_get_data(q, io->tag, bounce, len, 0);
+		if (n >= 0) {
+			n = pwrite(f->fd, bounce, (size_t)n, off);
+			if (n < 0)
+				n = -errno;
+		}
+	}
+	free(bounce);
+	return n == 0 ? -EIO : (int)n;
+}
+
 static void loop_handle_io(struct ublk_queue *q, const struct ublk_io *io,
 			   void *data)
 {
@@ -240,6 +272,12 @@ static void loop_handle_io(struct ublk_queue *q, const struct ublk_io *io,
 		return;
 	}
 
+	/* Zero copy whose registration failed: copy, here and now. */
+	if ((io->op == UBLK_OP_READ || io->op == UBLK_OP_WRITE) && !io->buf &&
+	    io->buf_index < 0) {
+		ublk_complete(q, io->tag, loop_copy(q, f, io, off, len));
+		return;
+	}
 	sqe = ublk_queue_get_sqe(q);
 	if (!sqe) {
 		ublk_complete(q, io->tag, -EAGAIN);
@@ -247,10 +285,16 @@ static void loop_handle_io(struct ublk_queue *q, const struct ublk_io *io,
 	}
 	switch (io->op) {
 	case UBLK_OP_READ:
-		io_uring_prep_read(sqe, f->fd, io->buf, len, (uint64_t)off);
+		if (io->buf_index >= 0)
+			ublk_io_prep_rw_fixed(sqe, io, f->fd, (uint64_t)off);
+		else
+			io_uring_prep_read(sqe, f->fd, io->buf, len, (uint64_t)off);
 		break;
 	case UBLK_OP_WRITE:
-		io_uring_prep_write(sqe, f->fd, io->buf, len, (uint64_t)off);
+		if (io->buf_index >= 0)
+			ublk_io_prep_rw_fixed(sqe, io, f->fd, (uint64_t)off);
+		else
+			io_uring_prep_write(sqe, f->fd, io->buf, len, (uint64_t)off);
 		if (io->flags & UBLK_IO_FLAG_FUA)
 			sqe->rw_flags = RWF_DSYNC;
 		break;
@@ -300,6 +344,8 @@ static const struct ublk_queue_ops loop_queue_ops = {
 
 const struct target_ops loop_target = {
 	.name = "loop",
+	/* zero copy where the driver has it; library buffers elsewhere */
+	.flags = UBLK_FEAT_AUTO_BUF_REG,
 	.queue_ops = &loop_queue_ops,
 	.accepts = TARGET_OPT_FILE | TARGET_OPT_SIZE | TARGET_OPT_BUFFERED,
 	.needs = TARGET_OPT_FILE,
